@@ -42,7 +42,7 @@ export function listTransitions(machine: AnyStateMachine): string[] {
     for (const transition of node.always ?? []) keys.push(keyOf(transition));
     for (const child of Object.values(node.states)) walk(child);
   };
-  walk(machine.root as unknown as StateNodeLike);
+  walk(machine.root);
   return keys;
 }
 
@@ -91,7 +91,7 @@ export function canonicalTestModel(machine: AnyStateMachine, options: CanonicalM
     stateMatcher: (snapshot: AnyMachineSnapshot, key: string) =>
       key.startsWith('#')
         ? snapshot._nodes.includes(machine.getStateNodeById(key))
-        : snapshot.matches(key as never),
+        : snapshot.matches(key),
     events: (snapshot: AnyMachineSnapshot) => {
       const given = typeof options.events === 'function' ? options.events(snapshot) : (options.events ?? []);
       const types = new Set(
@@ -117,7 +117,7 @@ type StepHandler = (step: { event: AnyEventObject }) => void | Promise<void>;
 export function forwardEveryEvent(
   send: (event: AnyEventObject) => void | Promise<void>,
 ): Record<string, StepHandler> {
-  return new Proxy({} as Record<string, StepHandler>, {
+  return new Proxy({}, {
     get: (_target, type) =>
       typeof type === 'string' ? ({ event }: { event: AnyEventObject }) => send(event) : undefined,
   });
