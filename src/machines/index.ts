@@ -1,0 +1,13 @@
+/**
+ * The canonical machines, by the name `keel viz --machine NAME` and the docs use.
+ * Every machine here is pure (no invoke, no after), so it can be drawn, model-tested and
+ * persisted; add a machine here when it is added to src/machines.
+ */
+import type { AnyStateMachine } from 'xstate';
+
+export const canonicalMachines: Record<string, AnyStateMachine> = {
+  // entries are added as `'order-intent': orderIntentMachine,` (kebab-case name = machine id)
+};
+
+export { STRICT_ACTION, STRICT_GUARD, strictWildcard, isNotInternalEvent, refusedEvent } from './strict.js';
+export type { RefusedEvent, IgnoredEvent } from './strict.js';
