@@ -1,0 +1,148 @@
+/**
+ * Replays a simulation script through one order-intent actor: the engine behind
+ * `keel simulate`, and the harness the property tests use. Strict by default: the first
+ * refused event stops the replay and the outcome shows the state before it. Lenient mode
+ * records refused events as anomalies and goes on, as the daemon does.
+ */
+import type { StateValue } from 'xstate';
+import type { SimulationEvent, SimulationScript } from '../domain/simulation-script.schema.js';
+import { TransitionError } from '../domain/errors.js';
+import { orderIntentMachine, type OrderIntentEvent } from '../machines/order-intent.machine.js';
+import { reportedOrderStatus, type ReportedOrderStatus } from '../machines/order-intent.status.js';
+import { createCheckedActor, describeState, type Anomaly, type LifecycleMode } from './checked-actor.js';
+
+export interface SimulationStep {
+  index: number;
+  event: SimulationEvent['type'];
+  machineEvent: OrderIntentEvent['type'];
+  from: string;
+  to: string;
+  status: ReportedOrderStatus;
+  filledQty: number;
+  /** Present when the lifecycle accepted the event only to ignore it (stale or duplicate). */
+  ignored?: string;
+  /** Present in lenient mode when the lifecycle refused the event. */
+  refused?: true;
+}
+
+export interface SimulationOutcome {
+  status: ReportedOrderStatus;
+  filledQty: number;
+  qtyInForce: number;
+  overfillQty: number;
+  state: string;
+  transitions: SimulationStep[];
+  anomalies: Array<Anomaly & { index: number }>;
+  error?: { code: string; state: string; event: string; index: number; message: string };
+}
+
+/** Maps the script vocabulary onto the lifecycle's venue and intent events. */
+export function toMachineEvent(event: SimulationEvent): OrderIntentEvent {
+  switch (event.type) {
+    case 'submit':
+      return event.retry === true ? { type: 'intent.submit', retry: true } : { type: 'intent.submit' };
+    case 'ack':
+      return event.venue_order_id === undefined
+        ? { type: 'venue.order.accepted' }
+        : { type: 'venue.order.accepted', venueOrderId: String(event.venue_order_id) };
+    case 'reject': {
+      const rejected: OrderIntentEvent = { type: 'venue.order.rejected' };
+      if (event.reason !== undefined) rejected.reason = event.reason;
+      if (event.code !== undefined) rejected.code = event.code;
+      return rejected;
+    }
+    case 'partial_fill':
+    case 'fill':
+      return event.trade_id === undefined
+        ? { type: 'venue.order.filled', qty: event.qty }
+        : { type: 'venue.order.filled', qty: event.qty, tradeId: String(event.trade_id) };
+    case 'cancel_request':
+      return { type: 'intent.cancel' };
+    case 'cancel_ack':
+    case 'unsolicited_cancel':
+      return { type: 'venue.order.canceled' };
+    case 'cancel_reject':
+      return event.reason === undefined
+        ? { type: 'venue.cancel.rejected' }
+        : { type: 'venue.cancel.rejected', reason: event.reason };
+    case 'replace_request':
+      return { type: 'intent.replace', newQty: event.new_qty };
+    case 'replace_ack':
+      return { type: 'venue.order.replaced' };
+    case 'replace_reject':
+      return event.reason === undefined
+        ? { type: 'venue.replace.rejected' }
+        : { type: 'venue.replace.rejected', reason: event.reason };
+    case 'expire':
+      return { type: 'venue.order.expired' };
+    case 'unknown_order':
+      return { type: 'venue.order.unknown' };
+    case 'timeout':
+      return { type: 'venue.request.timeout' };
+    case 'triggered':
+      return { type: 'venue.order.triggered' };
+  }
+}
+
+export function simulateOrder(script: SimulationScript, mode: LifecycleMode = 'strict'): SimulationOutcome {
+  const anomalies: SimulationOutcome['anomalies'] = [];
+  let index = -1;
+  const sut = createCheckedActor(orderIntentMachine, {
+    mode,
+    input: {
+      clientOrderId: script.order.client_order_id ?? 'SIM-1',
+      correlationId: 'simulation',
+      qty: script.order.qty,
+      ...(script.order.kind === undefined ? {} : { kind: script.order.kind }),
+    },
+    onAnomaly: (anomaly) => anomalies.push({ ...anomaly, index }),
+  });
+  let ignoredReason: string | undefined;
+  sut.actor.on('lifecycle.ignored', (emitted) => {
+    ignoredReason = emitted.reason;
+  });
+
+  const transitions: SimulationStep[] = [];
+  let error: SimulationOutcome['error'];
+  for (const [position, event] of script.events.entries()) {
+    index = position;
+    const machineEvent = toMachineEvent(event);
+    const from = describeState(sut.getSnapshot().value as StateValue);
+    const anomaliesBefore = anomalies.length;
+    ignoredReason = undefined;
+    try {
+      sut.send(machineEvent);
+    } catch (caught) {
+      if (!(caught instanceof TransitionError)) throw caught;
+      error = { code: caught.code, state: caught.state, event: event.type, index, message: caught.message };
+      break;
+    }
+    const snapshot = sut.getSnapshot();
+    const step: SimulationStep = {
+      index,
+      event: event.type,
+      machineEvent: machineEvent.type,
+      from,
+      to: describeState(snapshot.value as StateValue),
+      status: reportedOrderStatus(snapshot),
+      filledQty: snapshot.context.filledQty,
+    };
+    if (ignoredReason !== undefined) step.ignored = ignoredReason;
+    if (anomalies.length > anomaliesBefore) step.refused = true;
+    transitions.push(step);
+  }
+
+  const snapshot = sut.getSnapshot();
+  sut.stop();
+  const outcome: SimulationOutcome = {
+    status: reportedOrderStatus(snapshot),
+    filledQty: snapshot.context.filledQty,
+    qtyInForce: snapshot.context.qtyInForce,
+    overfillQty: snapshot.context.overfillQty,
+    state: describeState(snapshot.value as StateValue),
+    transitions,
+    anomalies,
+  };
+  if (error !== undefined) outcome.error = error;
+  return outcome;
+}
