@@ -4,7 +4,6 @@
  * refused event stops the replay and the outcome shows the state before it. Lenient mode
  * records refused events as anomalies and goes on, as the daemon does.
  */
-import type { StateValue } from 'xstate';
 import type { SimulationEvent, SimulationScript } from '../domain/simulation-script.schema.js';
 import { TransitionError } from '../domain/errors.js';
 import { orderIntentMachine, type OrderIntentEvent } from '../machines/order-intent.machine.js';
@@ -107,7 +106,7 @@ export function simulateOrder(script: SimulationScript, mode: LifecycleMode = 's
   for (const [position, event] of script.events.entries()) {
     index = position;
     const machineEvent = toMachineEvent(event);
-    const from = describeState(sut.getSnapshot().value as StateValue);
+    const from = describeState(sut.getSnapshot().value);
     const anomaliesBefore = anomalies.length;
     ignoredReason = undefined;
     try {
@@ -123,7 +122,7 @@ export function simulateOrder(script: SimulationScript, mode: LifecycleMode = 's
       event: event.type,
       machineEvent: machineEvent.type,
       from,
-      to: describeState(snapshot.value as StateValue),
+      to: describeState(snapshot.value),
       status: reportedOrderStatus(snapshot),
       filledQty: snapshot.context.filledQty,
     };
@@ -139,7 +138,7 @@ export function simulateOrder(script: SimulationScript, mode: LifecycleMode = 's
     filledQty: snapshot.context.filledQty,
     qtyInForce: snapshot.context.qtyInForce,
     overfillQty: snapshot.context.overfillQty,
-    state: describeState(snapshot.value as StateValue),
+    state: describeState(snapshot.value),
     transitions,
     anomalies,
   };
