@@ -18,6 +18,8 @@ export interface SimulationStep {
   to: string;
   status: ReportedOrderStatus;
   filledQty: number;
+  /** Commands and facts the lifecycle emitted for this event (order.retry, order.cancel.gave_up, …). */
+  emitted: string[];
   /** Present when the lifecycle accepted the event only to ignore it (stale or duplicate). */
   ignored?: string;
   /** Present in lenient mode when the lifecycle refused the event. */
@@ -97,8 +99,10 @@ export function simulateOrder(script: SimulationScript, mode: LifecycleMode = 's
     onAnomaly: (anomaly) => anomalies.push({ ...anomaly, index }),
   });
   let ignoredReason: string | undefined;
-  sut.actor.on('lifecycle.ignored', (emitted) => {
-    ignoredReason = emitted.reason;
+  let emitted: string[] = [];
+  sut.actor.on('*', (fact) => {
+    if (fact.type === 'lifecycle.ignored') ignoredReason = fact.reason;
+    else if (fact.type !== 'lifecycle.refused') emitted.push(fact.type);
   });
 
   const transitions: SimulationStep[] = [];
@@ -109,6 +113,7 @@ export function simulateOrder(script: SimulationScript, mode: LifecycleMode = 's
     const from = describeState(sut.getSnapshot().value);
     const anomaliesBefore = anomalies.length;
     ignoredReason = undefined;
+    emitted = [];
     try {
       sut.send(machineEvent);
     } catch (caught) {
@@ -125,6 +130,7 @@ export function simulateOrder(script: SimulationScript, mode: LifecycleMode = 's
       to: describeState(snapshot.value),
       status: reportedOrderStatus(snapshot),
       filledQty: snapshot.context.filledQty,
+      emitted,
     };
     if (ignoredReason !== undefined) step.ignored = ignoredReason;
     if (anomalies.length > anomaliesBefore) step.refused = true;

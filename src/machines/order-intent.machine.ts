@@ -595,8 +595,12 @@ export const orderIntentMachine = setup({
         'venue.cancel.rejected': { actions: 'ignore a stale message' },
         'venue.replace.rejected': { actions: 'ignore a stale message' },
         'venue.request.timeout': { actions: 'ignore a stale message' },
-        // A new-order reject is legal until something has filled, never after.
-        'venue.order.rejected': { guard: 'has nothing filled', actions: 'ignore a stale message' },
+        // A new-order reject is legal until something has filled, never after; the venue's
+        // refusal of a resend (duplicate clientOrderId) may trail the fills and is stale.
+        'venue.order.rejected': [
+          { guard: 'rejects a duplicate clientOrderId', actions: 'ignore a stale message' },
+          { guard: 'has nothing filled', actions: 'ignore a stale message' },
+        ],
         'intent.cancel': { actions: 'ignore a repeated request' },
         'intent.finalize': '#order-intent.done',
       },
