@@ -4,9 +4,11 @@
  * persisted; add a machine here when it is added to src/machines.
  */
 import type { AnyStateMachine } from 'xstate';
+import { orderIntentMachine } from './order-intent.machine.js';
 
 export const canonicalMachines: Record<string, AnyStateMachine> = {
   // entries are added as `'order-intent': orderIntentMachine,` (kebab-case name = machine id)
+  'order-intent': orderIntentMachine,
 };
 
 export { STRICT_ACTION, STRICT_GUARD, strictWildcard, isNotInternalEvent, refusedEvent } from './strict.js';
