@@ -561,8 +561,11 @@ export const orderIntentMachine = setup({
                 ],
                 'venue.replace.rejected': { target: 'idle', actions: 'drop the outstanding replace' },
                 'venue.order.unknown': { target: 'idle', actions: 'drop the outstanding replace' },
-                // Cancel is never blocked: it supersedes the replace, whose answer may still arrive.
-                'intent.cancel': { target: 'cancel-pending' },
+                // A cancel supersedes the replace, whose answer may still arrive; it is bounded like any cancel.
+                'intent.cancel': [
+                  { guard: 'has cancel attempts left', target: 'cancel-pending' },
+                  { actions: 'give up on the cancel' },
+                ],
                 'intent.replace': { actions: 'ignore a repeated request' },
               },
               states: {
