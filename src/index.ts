@@ -30,3 +30,42 @@ export {
 export type { KillSwitchConfig, KillSwitchInput } from './machines/kill-switch.machine.js';
 export { beliefControllerMachine } from './machines/belief-controller.machine.js';
 export type { BeliefControllerInput } from './machines/belief-controller.machine.js';
+
+export { classifyOrderError, retryAfterMsOf } from './domain/order-error.js';
+export {
+  orderErrorInputSchema,
+  orderErrorVerdictSchema,
+  orderErrorContextSchema,
+  orderErrorPolicySchema,
+} from './domain/order-error.schema.js';
+export type {
+  OrderErrorInput,
+  OrderErrorVerdict,
+  OrderErrorContext,
+  OrderErrorPolicy,
+} from './domain/order-error.schema.js';
+export { BINANCEUSDM_ERRORS } from './domain/venues/binanceusdm.errors.js';
+export type { VenueErrorRow, VenueErrorRule } from './domain/venues/binanceusdm.errors.js';
+export { intentSchema, intentSourceSchema, parseIntent, isProtectiveExit } from './domain/intent.schema.js';
+export type {
+  Intent,
+  IntentInput,
+  IntentKind,
+  IntentSource,
+  OrderSide,
+  OrderType,
+  TimeInForce,
+} from './domain/intent.schema.js';
+export { venueEventSchema, VENUE_EVENT_TYPES } from './domain/venue-event.schema.js';
+export type { VenueEvent, VenueEventOf, VenueEventType } from './domain/venue-event.schema.js';
+export { envelopeSchema, envelopeMetaSchema, makeEnvelope, stageSchema } from './domain/envelope.schema.js';
+export type { Envelope, EnvelopeMeta, Stage } from './domain/envelope.schema.js';
+export {
+  clientOrderIdFor,
+  newCorrelationId,
+  eventIdFor,
+  isVenueSafeClientOrderId,
+  isExchangeInitiatedClientOrderId,
+  kindOfClientOrderId,
+} from './domain/ids.js';
+export type { ClientOrderIdInput } from './domain/ids.js';

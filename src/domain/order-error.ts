@@ -133,9 +133,7 @@ const byRateLimitStatus: Rule = (input) => {
 };
 
 const byTimeoutStatus: Rule = ({ httpStatus, context }) =>
-  httpStatus === 408 || httpStatus === 504
-    ? ambiguous(context, `timeout (HTTP ${httpStatus})`)
-    : undefined;
+  httpStatus === 408 || httpStatus === 504 ? ambiguous(context, `timeout (HTTP ${httpStatus})`) : undefined;
 
 const byVenueCode: Rule = (input) => {
   const code = numericCode(input.code);
