@@ -69,3 +69,7 @@ export {
   kindOfClientOrderId,
 } from './domain/ids.js';
 export type { ClientOrderIdInput } from './domain/ids.js';
+export { toMermaid } from './viz/mermaid.js';
+export type { MermaidOptions } from './viz/mermaid.js';
+export { renderHtmlPage } from './viz/html.js';
+export type { HtmlPageOptions } from './viz/html.js';
