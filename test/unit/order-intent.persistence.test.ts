@@ -48,7 +48,11 @@ describe('order-intent persistence', () => {
     const stored = JSON.parse(JSON.stringify(original.getPersistedSnapshot()));
     original.stop();
 
-    const restored = createActor(orderIntentMachine, { snapshot: stored }).start();
+    // Input is required by the type but unused when a snapshot is given.
+    const restored = createActor(orderIntentMachine, {
+      input: { clientOrderId: 'ignored', correlationId: 'ignored', qty: 1 },
+      snapshot: stored,
+    }).start();
     const lookups: string[] = [];
     restored.on('order.lookup.requested', (event) => lookups.push(event.reason));
     restored.send({ type: 'clock.tick', now: 4_999 });
