@@ -5,6 +5,7 @@
  * or non-positive quantity, or a malformed field is an error naming the field's path.
  */
 import { z } from 'zod';
+import { intentKindSchema } from './intent.schema.js';
 
 const positive = z.number().positive().finite();
 const tradeId = z.union([z.string().min(1), z.number()]);
@@ -40,7 +41,7 @@ export const simulationScriptSchema = z.object({
   order: z.looseObject({
     qty: positive,
     client_order_id: z.string().min(1).max(36).optional(),
-    kind: z.enum(['ENTRY', 'TP', 'SL', 'EXIT']).optional(),
+    kind: intentKindSchema.optional(),
   }),
   events: z.array(simulationEventSchema),
 });

@@ -11,8 +11,9 @@
 import { and, assign, emit, enqueueActions, setup, stateIn } from 'xstate';
 import { STRICT_ACTION, STRICT_GUARD, isNotInternalEvent, refusedEvent, strictWildcard } from './strict.js';
 import type { IgnoredEvent, RefusedEvent } from './strict.js';
+import type { IntentKind } from '../domain/intent.schema.js';
 
-export type OrderIntentKind = 'ENTRY' | 'TP' | 'SL' | 'EXIT';
+export type OrderIntentKind = IntentKind;
 
 /** Bounds on resends, cancels and replaces, and the deadlines that turn silence into a lookup. */
 export interface OrderIntentLimits {
