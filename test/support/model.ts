@@ -89,9 +89,7 @@ export function canonicalTestModel(machine: AnyStateMachine, options: CanonicalM
     ) =>
       `${serializeState(snapshot)}${event ? ` via ${JSON.stringify(event)}${previous ? ` from ${serializeState(previous)}` : ''}` : ''}`,
     stateMatcher: (snapshot: AnyMachineSnapshot, key: string) =>
-      key.startsWith('#')
-        ? snapshot._nodes.includes(machine.getStateNodeById(key))
-        : snapshot.matches(key),
+      key.startsWith('#') ? snapshot._nodes.includes(machine.getStateNodeById(key)) : snapshot.matches(key),
     events: (snapshot: AnyMachineSnapshot) => {
       const given = typeof options.events === 'function' ? options.events(snapshot) : (options.events ?? []);
       const types = new Set(
@@ -117,8 +115,11 @@ type StepHandler = (step: { event: AnyEventObject }) => void | Promise<void>;
 export function forwardEveryEvent(
   send: (event: AnyEventObject) => void | Promise<void>,
 ): Record<string, StepHandler> {
-  return new Proxy({}, {
-    get: (_target, type) =>
-      typeof type === 'string' ? ({ event }: { event: AnyEventObject }) => send(event) : undefined,
-  });
+  return new Proxy(
+    {},
+    {
+      get: (_target, type) =>
+        typeof type === 'string' ? ({ event }: { event: AnyEventObject }) => send(event) : undefined,
+    },
+  );
 }
