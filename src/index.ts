@@ -73,3 +73,19 @@ export { toMermaid } from './viz/mermaid.js';
 export type { MermaidOptions } from './viz/mermaid.js';
 export { renderHtmlPage } from './viz/html.js';
 export type { HtmlPageOptions } from './viz/html.js';
+export { positionBeliefMachine, DEFAULT_POSITION_BELIEF_CONFIG } from './machines/position-belief.machine.js';
+export type { PositionBeliefConfig, PositionBeliefInput } from './machines/position-belief.machine.js';
+export {
+  DEFAULT_POSITION_TOLERANCE,
+  applyFill,
+  comparePosition,
+  protectionCoverage,
+} from './domain/position.js';
+export type {
+  Position,
+  PositionTolerance,
+  ProtectionCoverage,
+  ProtectionEvidence,
+} from './domain/position.js';
+export { diffPositions, beliefDebtOf, trackMismatches } from './domain/reconcile.js';
+export type { ReconcileDiff, VenueOpenOrder, VenuePositionReport } from './domain/reconcile.js';

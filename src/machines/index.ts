@@ -7,12 +7,14 @@ import type { AnyStateMachine } from 'xstate';
 import { orderIntentMachine } from './order-intent.machine.js';
 import { killSwitchMachine } from './kill-switch.machine.js';
 import { beliefControllerMachine } from './belief-controller.machine.js';
+import { positionBeliefMachine } from './position-belief.machine.js';
 
 export const canonicalMachines: Record<string, AnyStateMachine> = {
   // entries are added as `'order-intent': orderIntentMachine,` (kebab-case name = machine id)
   'order-intent': orderIntentMachine,
   'kill-switch': killSwitchMachine,
   'belief-controller': beliefControllerMachine,
+  'position-belief': positionBeliefMachine,
 };
 
 export { STRICT_ACTION, STRICT_GUARD, strictWildcard, isNotInternalEvent, refusedEvent } from './strict.js';
