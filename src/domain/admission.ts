@@ -5,6 +5,7 @@
  * entry always carries a tag naming its blocker, `KILL_SWITCH:<trigger>` or `GUARD_BLOCKED:<reason>`.
  */
 import type { GuardKnobs } from './belief.js';
+import { isProtectiveExit as isProtectiveIntent, type IntentKind } from './intent.schema.js';
 
 export type KillTrigger =
   'operator' | 'reconcile_mismatch_streak' | 'belief_red' | 'error_storm' | 'supervision';
@@ -26,7 +27,7 @@ export type KillSwitchView = { tripped: false } | { tripped: true; trigger: Kill
  */
 export interface IntentLike {
   action: 'submit' | 'replace' | 'cancel';
-  kind?: 'ENTRY' | 'TP' | 'SL' | 'EXIT';
+  kind?: IntentKind;
   reduce_only?: boolean;
   close_position?: boolean;
   notional?: number;
@@ -53,13 +54,13 @@ export type AdmissionDecision =
   | { admitted: true; basis: 'cancel' | 'protective_exit' | 'within_guard_knobs' }
   | { admitted: false; tag: AdmissionTag; reason: string };
 
-/** Reduces exposure or protects it: never blocked by entry guards or the kill switch. */
+/** Reduces exposure or protects it: never blocked by entry guards or the kill switch. An intent without a kind is an entry. */
 function isProtectiveExit(intent: IntentLike): boolean {
-  return (
-    intent.reduce_only === true ||
-    intent.close_position === true ||
-    (intent.kind !== undefined && intent.kind !== 'ENTRY')
-  );
+  return isProtectiveIntent({
+    kind: intent.kind ?? 'ENTRY',
+    reduce_only: intent.reduce_only ?? false,
+    close_position: intent.close_position ?? false,
+  });
 }
 
 function blocked(reason: GuardBlockReason, detail: string): AdmissionDecision {
