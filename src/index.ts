@@ -89,3 +89,11 @@ export type {
 } from './domain/position.js';
 export { diffPositions, beliefDebtOf, trackMismatches } from './domain/reconcile.js';
 export type { ReconcileDiff, VenueOpenOrder, VenuePositionReport } from './domain/reconcile.js';
+export {
+  reconcileSupervisorMachine,
+  DEFAULT_RECONCILE_SUPERVISOR_CONFIG,
+} from './machines/reconcile-supervisor.machine.js';
+export type {
+  ReconcileSupervisorConfig,
+  ReconcileSupervisorInput,
+} from './machines/reconcile-supervisor.machine.js';

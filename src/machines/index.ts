@@ -8,6 +8,7 @@ import { orderIntentMachine } from './order-intent.machine.js';
 import { killSwitchMachine } from './kill-switch.machine.js';
 import { beliefControllerMachine } from './belief-controller.machine.js';
 import { positionBeliefMachine } from './position-belief.machine.js';
+import { reconcileSupervisorMachine } from './reconcile-supervisor.machine.js';
 
 export const canonicalMachines: Record<string, AnyStateMachine> = {
   // entries are added as `'order-intent': orderIntentMachine,` (kebab-case name = machine id)
@@ -15,6 +16,7 @@ export const canonicalMachines: Record<string, AnyStateMachine> = {
   'kill-switch': killSwitchMachine,
   'belief-controller': beliefControllerMachine,
   'position-belief': positionBeliefMachine,
+  'reconcile-supervisor': reconcileSupervisorMachine,
 };
 
 export { STRICT_ACTION, STRICT_GUARD, strictWildcard, isNotInternalEvent, refusedEvent } from './strict.js';
