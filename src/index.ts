@@ -97,3 +97,5 @@ export type {
   ReconcileSupervisorConfig,
   ReconcileSupervisorInput,
 } from './machines/reconcile-supervisor.machine.js';
+export { runtimeMachine, DEFAULT_RUNTIME_CONFIG } from './machines/runtime.machine.js';
+export type { RuntimeConfig, RuntimeInput, HaltCause } from './machines/runtime.machine.js';

@@ -9,6 +9,7 @@ import { killSwitchMachine } from './kill-switch.machine.js';
 import { beliefControllerMachine } from './belief-controller.machine.js';
 import { positionBeliefMachine } from './position-belief.machine.js';
 import { reconcileSupervisorMachine } from './reconcile-supervisor.machine.js';
+import { runtimeMachine } from './runtime.machine.js';
 
 export const canonicalMachines: Record<string, AnyStateMachine> = {
   // entries are added as `'order-intent': orderIntentMachine,` (kebab-case name = machine id)
@@ -17,6 +18,7 @@ export const canonicalMachines: Record<string, AnyStateMachine> = {
   'belief-controller': beliefControllerMachine,
   'position-belief': positionBeliefMachine,
   'reconcile-supervisor': reconcileSupervisorMachine,
+  runtime: runtimeMachine,
 };
 
 export { STRICT_ACTION, STRICT_GUARD, strictWildcard, isNotInternalEvent, refusedEvent } from './strict.js';

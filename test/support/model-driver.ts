@@ -72,7 +72,11 @@ export function createModelDriver<TMachine extends AnyStateMachine>(
       },
       events: forwardEveryEvent((event) => {
         lastEvent = event;
-        if (event.type === PROBE_EVENT.type) {
+        // A finished actor takes no more events, so only a running one can refuse the probe.
+        if (
+          event.type === PROBE_EVENT.type &&
+          (sut.getSnapshot() as AnyMachineSnapshot).status === 'active'
+        ) {
           expect(() => sut.send(event as EventFromLogic<TMachine>)).toThrow(TransitionError);
         } else {
           sut.send(event as EventFromLogic<TMachine>);
