@@ -90,6 +90,14 @@ const sampled = (mode: BeliefMode, target: string) => ({
   actions: ['record debt sample' as const, { type: 'announce mode change' as const, params: { to: mode } }],
 });
 
+/**
+ * The belief controller statechart; its context's `knobs` are the guard knobs to publish.
+ *
+ * @example
+ * const controller = createCheckedActor(beliefControllerMachine, { mode: 'lenient' });
+ * controller.send({ type: 'belief.debt.sampled', now: 60_000, debtSec: 12, debtSymbols: 1, mismatchStreak: 2 });
+ * controller.getSnapshot().context.knobs.allow_entries; // true while GREEN…ORANGE
+ */
 export const beliefControllerMachine = setup({
   types: {
     context: {} as BeliefControllerContext,

@@ -130,6 +130,14 @@ function tripsOf(context: KillSwitchContext): TripRecord[] {
   return context.trip ? [context.trip, ...context.additionalTrips] : [...context.additionalTrips];
 }
 
+/**
+ * The kill switch statechart; run it with `createCheckedActor` and read it through `killSwitchView`.
+ *
+ * @example
+ * const killSwitch = createCheckedActor(killSwitchMachine, { mode: 'lenient' });
+ * killSwitch.send({ type: 'kill.trip', trigger: 'operator', reason: 'manual stop', by: 'alice', now: clock.now() });
+ * admit(intent, { killSwitch: killSwitchView(killSwitch.getSnapshot()), knobs });
+ */
 export const killSwitchMachine = setup({
   types: {
     context: {} as KillSwitchContext,

@@ -206,6 +206,14 @@ const applyFillOnly = { actions: 'apply local fill' } as const;
 const recordTime = { actions: 'record time' } as const;
 const openGap = ['open protection gap', 'announce protection gap'] as const;
 
+/**
+ * The position-belief statechart, one actor per account and symbol.
+ *
+ * @example
+ * const belief = createCheckedActor(positionBeliefMachine, { mode: 'lenient', input: { account: 'main', symbol: 'BTCUSDT' } });
+ * belief.send({ type: 'reconcile.observed', now, venue: null, protection: { stopQty: 0, closePosition: false } });
+ * belief.getSnapshot().hasTag('in-sync'); // true: both sides are flat
+ */
 export const positionBeliefMachine = setup({
   types: {
     context: {} as PositionBeliefContext,

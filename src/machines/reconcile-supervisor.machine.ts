@@ -162,6 +162,14 @@ export type ReconcileSupervisorEmitted =
 
 const NO_PROTECTION: ProtectionEvidence = { stopQty: 0, closePosition: false };
 
+/**
+ * The reconcile supervisor statechart; the actor layer answers its emitted requests with events.
+ *
+ * @example
+ * const supervisor = createCheckedActor(reconcileSupervisorMachine, { mode: 'lenient' });
+ * supervisor.actor.on('reconcile.fetch.requested', () => fetchVenueSnapshot().then(send));
+ * supervisor.send({ type: 'clock.tick', now });
+ */
 export const reconcileSupervisorMachine = setup({
   types: {
     context: {} as ReconcileSupervisorContext,

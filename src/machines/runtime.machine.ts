@@ -68,6 +68,7 @@ export interface RuntimeContext {
   lastFailure: string | null;
   halt: { cause: HaltCause; detail: string; at: number } | null;
   drainDeadline: number | null;
+  /** Why the runtime stopped; `forced` when it stopped without a completed drain. */
   stop: { reason: string; forced: boolean; at: number } | null;
 }
 
@@ -147,6 +148,14 @@ const haltByOperator = {
   },
 } as const;
 
+/**
+ * The runtime root statechart; its emitted requests are the daemon's to carry out.
+ *
+ * @example
+ * const runtime = createCheckedActor(runtimeMachine, { mode: 'lenient' });
+ * runtime.actor.on('runtime.restore.requested', restoreFromStore);
+ * runtime.send({ type: 'runtime.boot.completed' });
+ */
 export const runtimeMachine = setup({
   types: {
     context: {} as RuntimeContext,
