@@ -204,7 +204,10 @@ const fillExplainsEvidence = {
 } as const;
 const applyFillOnly = { actions: 'apply local fill' } as const;
 const recordTime = { actions: 'record time' } as const;
-const openGap = ['open protection gap', 'announce protection gap'] as const;
+const openGap = [
+  'open protection gap',
+  { type: 'announce protection gap', params: { severity: 'warning' } },
+] as const;
 
 /**
  * The position-belief statechart, one actor per account and symbol.
@@ -368,18 +371,10 @@ export const positionBeliefMachine = setup({
         ? {}
         : { gap: { ...context.gap, coverage } };
     }),
-    'announce protection gap': emit(({ context }) => ({
+    'announce protection gap': emit(({ context }, params: { severity: 'warning' | 'critical' }) => ({
       type: 'belief.protection.gap' as const,
       ...subject(context),
-      severity: 'warning' as const,
-      coverage: context.gap?.coverage ?? 'unprotected',
-      since: context.gap?.since ?? context.now,
-      deadline: context.gap?.deadline ?? context.now,
-    })),
-    'report critical protection gap': emit(({ context }) => ({
-      type: 'belief.protection.gap' as const,
-      ...subject(context),
-      severity: 'critical' as const,
+      severity: params.severity,
       coverage: context.gap?.coverage ?? 'unprotected',
       since: context.gap?.since ?? context.now,
       deadline: context.gap?.deadline ?? context.now,
@@ -618,7 +613,7 @@ export const positionBeliefMachine = setup({
               always: {
                 guard: 'is the protection gap past its ttl',
                 target: 'ttl-breached',
-                actions: 'report critical protection gap',
+                actions: { type: 'announce protection gap', params: { severity: 'critical' } },
               },
             },
             'ttl-breached': { tags: ['protection-gap', 'protection-gap-critical', 'entries-denied'] },
@@ -647,7 +642,7 @@ export const positionBeliefMachine = setup({
               always: {
                 guard: 'is the protection gap past its ttl',
                 target: 'ttl-breached',
-                actions: 'report critical protection gap',
+                actions: { type: 'announce protection gap', params: { severity: 'critical' } },
               },
             },
             'ttl-breached': { tags: ['protection-gap', 'protection-gap-critical', 'entries-denied'] },
