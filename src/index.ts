@@ -31,6 +31,32 @@ export type { KillSwitchConfig, KillSwitchInput } from './machines/kill-switch.m
 export { beliefControllerMachine } from './machines/belief-controller.machine.js';
 export type { BeliefControllerInput } from './machines/belief-controller.machine.js';
 
+export {
+  orderIntentMachine,
+  DEFAULT_ORDER_INTENT_LIMITS,
+  DUPLICATE_CLIENT_ORDER_ID,
+} from './machines/order-intent.machine.js';
+export type {
+  OrderIntentContext,
+  OrderIntentEvent,
+  OrderIntentEmitted,
+  OrderIntentInput,
+  OrderIntentLimits,
+  OrderIntentKind,
+  TerminalStatus,
+} from './machines/order-intent.machine.js';
+export { reportedOrderStatus, orderPhase } from './machines/order-intent.status.js';
+export type { ReportedOrderStatus } from './machines/order-intent.status.js';
+export { ORDER_STATUS_TABLE, nextOrderPhase, orderStatusTableMarkdown } from './domain/order-status.js';
+export type { OrderPhase, OrderEventName, OrderFacts, OrderStatusRow } from './domain/order-status.js';
+export { canonicalMachines } from './machines/index.js';
+export { createCheckedActor, describeState } from './actors/checked-actor.js';
+export type { CheckedActor, CheckedActorOptions, LifecycleMode, Anomaly } from './actors/checked-actor.js';
+export { simulateOrder, toMachineEvent } from './actors/order-simulation.js';
+export type { SimulationOutcome, SimulationStep } from './actors/order-simulation.js';
+export { simulationScriptSchema } from './domain/simulation-script.schema.js';
+export type { SimulationScript, SimulationEvent } from './domain/simulation-script.schema.js';
+
 export { classifyOrderError, retryAfterMsOf } from './domain/order-error.js';
 export {
   orderErrorInputSchema,

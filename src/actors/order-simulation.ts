@@ -4,6 +4,7 @@
  * refused event stops the replay and the outcome shows the state before it. Lenient mode
  * records refused events as anomalies and goes on, as the daemon does.
  */
+import { intentKindSchema } from '../domain/intent.schema.js';
 import type { SimulationEvent, SimulationScript } from '../domain/simulation-script.schema.js';
 import { TransitionError } from '../domain/errors.js';
 import { orderIntentMachine, type OrderIntentEvent } from '../machines/order-intent.machine.js';
@@ -33,8 +34,15 @@ export interface SimulationOutcome {
   overfillQty: number;
   state: string;
   transitions: SimulationStep[];
-  anomalies: Array<Anomaly & { index: number }>;
+  /** Events refused in lenient mode (strict mode stops at the first, reported as `error`). */
+  anomalies: Array<Anomaly & { index: number; machineEvent: string }>;
   error?: { code: string; state: string; event: string; index: number; message: string };
+}
+
+/** Reads an informational field: used when it is a non-empty string or a number, else ignored. */
+function information(value: unknown): string | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
 /** Maps the script vocabulary onto the lifecycle's venue and intent events. */
@@ -42,19 +50,22 @@ export function toMachineEvent(event: SimulationEvent): OrderIntentEvent {
   switch (event.type) {
     case 'submit':
       return event.retry === true ? { type: 'intent.submit', retry: true } : { type: 'intent.submit' };
-    case 'ack':
-      return event.venue_order_id === undefined
+    case 'ack': {
+      const venueOrderId = information(event.venue_order_id);
+      return venueOrderId === undefined
         ? { type: 'venue.order.accepted' }
-        : { type: 'venue.order.accepted', venueOrderId: String(event.venue_order_id) };
+        : { type: 'venue.order.accepted', venueOrderId };
+    }
     case 'reject': {
       const rejected: OrderIntentEvent = { type: 'venue.order.rejected' };
       if (event.reason !== undefined) rejected.reason = event.reason;
-      if (event.code !== undefined) rejected.code = event.code;
+      const code = information(event.code);
+      if (code !== undefined) rejected.code = code;
       return rejected;
     }
     case 'partial_fill':
     case 'fill':
-      return event.trade_id === undefined
+      return event.trade_id === undefined || event.trade_id === null
         ? { type: 'venue.order.filled', qty: event.qty }
         : { type: 'venue.order.filled', qty: event.qty, tradeId: String(event.trade_id) };
     case 'cancel_request':
@@ -62,18 +73,22 @@ export function toMachineEvent(event: SimulationEvent): OrderIntentEvent {
     case 'cancel_ack':
     case 'unsolicited_cancel':
       return { type: 'venue.order.canceled' };
-    case 'cancel_reject':
-      return event.reason === undefined
+    case 'cancel_reject': {
+      const reason = information(event.reason);
+      return reason === undefined
         ? { type: 'venue.cancel.rejected' }
-        : { type: 'venue.cancel.rejected', reason: event.reason };
+        : { type: 'venue.cancel.rejected', reason };
+    }
     case 'replace_request':
       return { type: 'intent.replace', newQty: event.new_qty };
     case 'replace_ack':
       return { type: 'venue.order.replaced' };
-    case 'replace_reject':
-      return event.reason === undefined
+    case 'replace_reject': {
+      const reason = information(event.reason);
+      return reason === undefined
         ? { type: 'venue.replace.rejected' }
-        : { type: 'venue.replace.rejected', reason: event.reason };
+        : { type: 'venue.replace.rejected', reason };
+    }
     case 'expire':
       return { type: 'venue.order.expired' };
     case 'unknown_order':
@@ -88,15 +103,19 @@ export function toMachineEvent(event: SimulationEvent): OrderIntentEvent {
 export function simulateOrder(script: SimulationScript, mode: LifecycleMode = 'strict'): SimulationOutcome {
   const anomalies: SimulationOutcome['anomalies'] = [];
   let index = -1;
+  let currentEvent = '';
   const sut = createCheckedActor(orderIntentMachine, {
     mode,
     input: {
-      clientOrderId: script.order.client_order_id ?? 'SIM-1',
+      clientOrderId: information(script.order.client_order_id) ?? 'SIM-1',
       correlationId: 'simulation',
       qty: script.order.qty,
-      ...(script.order.kind === undefined ? {} : { kind: script.order.kind }),
+      ...(intentKindSchema.safeParse(script.order.kind).success
+        ? { kind: intentKindSchema.parse(script.order.kind) }
+        : {}),
     },
-    onAnomaly: (anomaly) => anomalies.push({ ...anomaly, index }),
+    onAnomaly: (anomaly) =>
+      anomalies.push({ ...anomaly, event: currentEvent, machineEvent: anomaly.event, index }),
   });
   let ignoredReason: string | undefined;
   let emitted: string[] = [];
@@ -109,6 +128,7 @@ export function simulateOrder(script: SimulationScript, mode: LifecycleMode = 's
   let error: SimulationOutcome['error'];
   for (const [position, event] of script.events.entries()) {
     index = position;
+    currentEvent = event.type;
     const machineEvent = toMachineEvent(event);
     const from = describeState(sut.getSnapshot().value);
     const anomaliesBefore = anomalies.length;

@@ -1,8 +1,9 @@
 /**
  * `keel simulate FILE [--json] [--lenient]`: replays a scripted event sequence through one
- * order-intent actor. Exit codes: 0 every event accepted (or lenient mode), 3 strict mode
- * refused an event (the outcome shows the state before it), 2 the script is unreadable or
- * malformed (the message names each bad field). Nothing that failed exits 0.
+ * order-intent actor. Exit codes: 0 every event accepted; 3 an event was refused (strict mode
+ * stops there and the outcome shows the state before it; lenient mode journals each refusal
+ * and goes on); 2 the script is unreadable or malformed (the message names each bad field).
+ * Nothing that failed exits 0.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -19,15 +20,16 @@ function loadScript(file: string): SimulationScript {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     throw new BadInputError(`cannot read script ${file}`, [
-      { path: '', message: error instanceof Error ? error.message : String(error) },
+      { path: 'FILE', message: error instanceof Error ? error.message : String(error) },
     ]);
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // Editors on some systems save a byte-order mark; it is not part of the JSON.
+    value = JSON.parse(text.replace(/^\uFEFF/, ''));
   } catch (error) {
     throw new BadInputError(`script ${file} is not valid JSON`, [
-      { path: '', message: error instanceof Error ? error.message : String(error) },
+      { path: 'FILE', message: error instanceof Error ? error.message : String(error) },
     ]);
   }
   return parseOrThrow(simulationScriptSchema, value, `invalid script ${file}`);
@@ -35,10 +37,22 @@ function loadScript(file: string): SimulationScript {
 
 function renderText(outcome: SimulationOutcome): string {
   const lines = outcome.transitions.map((step) => {
-    const note = step.refused ? '  (refused, lenient)' : step.ignored ? `  (ignored: ${step.ignored})` : '';
+    const note = step.refused
+      ? '  (refused, lenient)'
+      : step.ignored
+        ? `  (ignored: ${step.ignored})`
+        : step.emitted.length > 0
+          ? `  -> ${step.emitted.join(', ')}`
+          : '';
     return `#${step.index} ${step.event.padEnd(18)} ${step.status.padEnd(16)} filled=${step.filledQty}  ${step.to}${note}`;
   });
-  lines.push(`status: ${outcome.status}  filledQty: ${outcome.filledQty}  state: ${outcome.state}`);
+  lines.push(
+    `status: ${outcome.status}  filledQty: ${outcome.filledQty}  qtyInForce: ${outcome.qtyInForce}  state: ${outcome.state}`,
+  );
+  if (outcome.overfillQty > 0) lines.push(`overfill: ${outcome.overfillQty} beyond the quantity in force`);
+  for (const anomaly of outcome.anomalies) {
+    lines.push(`refused (lenient): event #${anomaly.index} (${anomaly.event}) in state ${anomaly.state}`);
+  }
   if (outcome.error) {
     lines.push(
       `refused: event #${outcome.error.index} (${outcome.error.event}) in state ${outcome.error.state} [${outcome.error.code}]`,
@@ -71,8 +85,8 @@ export function registerSimulateCommand(program: Command): void {
         return;
       }
       const outcome = simulateOrder(script, options.lenient ? 'lenient' : 'strict');
-      const { qtyInForce: _qtyInForce, overfillQty: _overfillQty, ...printed } = outcome;
-      console.log(options.json ? JSON.stringify(printed) : renderText(outcome));
-      process.exitCode = outcome.error ? SIMULATE_EXIT.refused : SIMULATE_EXIT.ok;
+      console.log(options.json ? JSON.stringify(outcome) : renderText(outcome));
+      const refused = outcome.error !== undefined || outcome.anomalies.length > 0;
+      process.exitCode = refused ? SIMULATE_EXIT.refused : SIMULATE_EXIT.ok;
     });
 }

@@ -52,6 +52,10 @@ export interface OrderFacts {
   somethingFilled: boolean;
   /** A reject whose reason is a duplicate clientOrderId refuses the resend, never the live order. */
   rejectIsDuplicateId: boolean;
+  /** A cancel was sent earlier; a late reject answers it. */
+  cancelSentBefore: boolean;
+  /** A replace was requested earlier; a late reject answers it. */
+  replaceRequestedBefore: boolean;
   /** The confirmed replace would leave nothing working (new quantity ≤ filled quantity). */
   replaceLeavesNothing: boolean;
 }
@@ -89,6 +93,12 @@ export const ORDER_STATUS_TABLE: readonly OrderStatusRow[] = [
     why: 'never sent: nothing to cancel at the venue',
   },
   { from: ['SENT'], on: 'resend', to: SAME, why: 'same clientOrderId; bounded, then an explicit give-up' },
+  {
+    from: [...WORKING, ...CLOSED],
+    on: 'resend',
+    to: SAME,
+    why: 'the venue knows this clientOrderId: answered by a status lookup, never sent again',
+  },
 
   // Acknowledgement and trigger.
   { from: ['SENT'], on: 'ack', to: 'OPEN' },
@@ -174,6 +184,14 @@ export const ORDER_STATUS_TABLE: readonly OrderStatusRow[] = [
     to: SAME,
     why: 'the prior status is restored',
   },
+  {
+    from: LIVE,
+    on: 'cancel_reject',
+    when: (f) => f.cancelSentBefore,
+    whenText: 'an earlier cancel was sent',
+    to: SAME,
+    why: 'a late answer to a cancel that is no longer pending',
+  },
 
   // Replace: not in force until confirmed; fills while pending count against the old terms.
   {
@@ -206,6 +224,14 @@ export const ORDER_STATUS_TABLE: readonly OrderStatusRow[] = [
     whenText: 'replace outstanding',
     to: SAME,
     why: 'the old terms stand',
+  },
+  {
+    from: WORKING,
+    on: 'replace_reject',
+    when: (f) => f.replaceRequestedBefore,
+    whenText: 'an earlier replace was requested',
+    to: SAME,
+    why: 'a late answer to a replace that is no longer pending',
   },
 
   // Ambiguity: never an outcome by itself.

@@ -12,6 +12,7 @@ import { and, assign, emit, enqueueActions, setup, stateIn } from 'xstate';
 import { STRICT_ACTION, STRICT_GUARD, isNotInternalEvent, refusedEvent, strictWildcard } from './strict.js';
 import type { IgnoredEvent, RefusedEvent } from './strict.js';
 import type { IntentKind } from '../domain/intent.schema.js';
+import { addQuantities, subtractQuantities } from '../domain/quantity.js';
 
 export type OrderIntentKind = IntentKind;
 
@@ -21,7 +22,7 @@ export interface OrderIntentLimits {
   maxSubmitAttempts: number;
   /** Cancel requests before the router gives up and leaves the order to reconcile. */
   maxCancelAttempts: number;
-  /** Replace requests before the router gives up. */
+  /** Replace requests in a row without a confirmation before the router gives up. */
   maxReplaceAttempts: number;
   /** With no acknowledgement by then, the submission's outcome is unknown: look it up. */
   ackTimeoutMs: number;
@@ -133,7 +134,7 @@ function completesOrder(context: OrderIntentContext, event: OrderIntentEvent): b
   return (
     isFill(event) &&
     !isDuplicateExecution(context, event) &&
-    context.filledQty + event.qty >= context.qtyInForce
+    addQuantities(context.filledQty, event.qty) >= context.qtyInForce
   );
 }
 
@@ -173,6 +174,8 @@ export const orderIntentMachine = setup({
       event.type === 'clock.tick' && context.ackDeadline !== null && event.now >= context.ackDeadline,
     'is past the cancel deadline': ({ context, event }) =>
       event.type === 'clock.tick' && context.cancelDeadline !== null && event.now >= context.cancelDeadline,
+    'has sent a cancel before': ({ context }) => context.cancelAttempts > 0,
+    'has requested a replace before': ({ context }) => context.replaced || context.replaceAttempts > 0,
     'has cancel attempts left': ({ context }) => context.cancelAttempts < context.limits.maxCancelAttempts,
     'is working at the venue': stateIn('#order-intent.live.order.working'),
     'has replace attempts left': ({ context, event }) =>
@@ -236,8 +239,8 @@ export const orderIntentMachine = setup({
     ),
     'book the fill': enqueueActions(({ context, event, enqueue }) => {
       if (!isFill(event)) return;
-      const filledQty = context.filledQty + event.qty;
-      const overfillQty = Math.max(0, filledQty - context.qtyInForce);
+      const filledQty = addQuantities(context.filledQty, event.qty);
+      const overfillQty = Math.max(0, subtractQuantities(filledQty, context.qtyInForce));
       enqueue.assign({
         filledQty,
         overfillQty,
@@ -258,8 +261,8 @@ export const orderIntentMachine = setup({
     }),
     'book the late fill': enqueueActions(({ context, event, enqueue }) => {
       if (!isFill(event)) return;
-      const filledQty = context.filledQty + event.qty;
-      const overfillQty = Math.max(0, filledQty - context.qtyInForce);
+      const filledQty = addQuantities(context.filledQty, event.qty);
+      const overfillQty = Math.max(0, subtractQuantities(filledQty, context.qtyInForce));
       enqueue.assign({
         filledQty,
         overfillQty,
@@ -292,7 +295,7 @@ export const orderIntentMachine = setup({
       attempts: context.cancelAttempts,
     })),
     'mark cancel pending': assign({ pendingRequest: 'cancel' as const }),
-    'mark replace pending': assign({ pendingRequest: 'replace' as const }),
+    'mark replace pending': assign({ pendingRequest: 'replace' as const, cancelDeadline: null }),
     'clear the pending request': assign({
       pendingRequest: 'none' as const,
       cancelDeadline: null,
@@ -321,6 +324,7 @@ export const orderIntentMachine = setup({
           : Math.max(context.pendingReplaceQty, context.filledQty),
       replaced: true,
       pendingReplaceQty: null,
+      replaceAttempts: 0,
     })),
     'record terminal status': assign((_, params: { status: TerminalStatus }) => ({
       terminalStatus: params.status,
@@ -336,6 +340,15 @@ export const orderIntentMachine = setup({
     'ignore a duplicate execution': emit(({ event }) => ignoredEvent(event, 'trade id already applied')),
     'ignore a repeated request': emit(({ event }) =>
       ignoredEvent(event, 'the request is already pending or the order is terminal'),
+    ),
+    'ignore a resend of a known order': emit(({ event }) =>
+      ignoredEvent(
+        event,
+        'the venue knows this clientOrderId: a resend is answered by a status lookup, never sent',
+      ),
+    ),
+    'ignore a late answer to an earlier request': emit(({ event }) =>
+      ignoredEvent(event, 'answers an earlier request that is no longer pending'),
     ),
     'ignore an out-of-order acknowledgement': emit(({ event }) =>
       ignoredEvent(event, 'already working at the venue'),
@@ -444,6 +457,10 @@ export const orderIntentMachine = setup({
               on: {
                 'venue.order.accepted': { actions: 'ignore an out-of-order acknowledgement' },
                 'venue.order.triggered': { actions: 'record trigger' },
+                'intent.submit': {
+                  guard: 'is a resend',
+                  actions: ['request a lookup by clientOrderId', 'ignore a resend of a known order'],
+                },
                 'venue.order.unknown': {
                   actions: ['count a not-found answer', 'request a lookup by clientOrderId'],
                 },
@@ -488,6 +505,17 @@ export const orderIntentMachine = setup({
         },
         request: {
           initial: 'idle',
+          // Answers to requests that are no longer pending (repeated, crossed or given up) are stale.
+          on: {
+            'venue.cancel.rejected': {
+              guard: 'has sent a cancel before',
+              actions: 'ignore a late answer to an earlier request',
+            },
+            'venue.replace.rejected': {
+              guard: 'has requested a replace before',
+              actions: 'ignore a late answer to an earlier request',
+            },
+          },
           states: {
             idle: {
               entry: 'clear the pending request',
@@ -514,9 +542,16 @@ export const orderIntentMachine = setup({
               entry: ['mark cancel pending', 'send the cancel'],
               on: {
                 'intent.cancel': { actions: 'ignore a repeated request' },
-                'venue.cancel.rejected': { target: 'idle' },
+                // A rejected cancel restores what was pending before it, a superseded replace included.
+                'venue.cancel.rejected': [
+                  { guard: 'has a replace outstanding', target: 'replace-pending' },
+                  { target: 'idle' },
+                ],
                 // "Unknown order" on a cancel is not terminal: back to the working state, then look.
-                'venue.order.unknown': { target: 'idle' },
+                'venue.order.unknown': [
+                  { guard: 'has a replace outstanding', target: 'replace-pending' },
+                  { target: 'idle' },
+                ],
                 'venue.order.replaced': [
                   {
                     guard: 'leaves nothing working after the replace',
@@ -561,7 +596,6 @@ export const orderIntentMachine = setup({
                   { target: 'idle', actions: 'apply the confirmed replace' },
                 ],
                 'venue.replace.rejected': { target: 'idle', actions: 'drop the outstanding replace' },
-                'venue.order.unknown': { target: 'idle', actions: 'drop the outstanding replace' },
                 // A cancel supersedes the replace, whose answer may still arrive; it is bounded like any cancel.
                 'intent.cancel': [
                   { guard: 'has cancel attempts left', target: 'cancel-pending' },
@@ -606,6 +640,7 @@ export const orderIntentMachine = setup({
           { guard: 'has nothing filled', actions: 'ignore a stale message' },
         ],
         'intent.cancel': { actions: 'ignore a repeated request' },
+        'intent.submit': { guard: 'is a resend', actions: 'ignore a resend of a known order' },
         'intent.finalize': '#order-intent.done',
       },
       // Every way into `closed` names its child; xstate still requires an initial state.

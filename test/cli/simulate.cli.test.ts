@@ -61,7 +61,7 @@ describe('keel simulate', () => {
     expect(outcome.transitions).toHaveLength(3);
   });
 
-  it('journals the refusal and goes on in --lenient mode', async () => {
+  it('journals the refusal, goes on, and still exits 3 in --lenient mode', async () => {
     const file = scratch('lenient.json', {
       order: { qty: 10 },
       events: [
@@ -73,18 +73,37 @@ describe('keel simulate', () => {
       ],
     });
     const result = await runKeel(['simulate', file, '--json', '--lenient']);
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(3);
     const outcome = JSON.parse(result.stdout);
     expect(outcome.status).toBe('FILLED');
     expect(outcome.anomalies).toEqual([
       {
         machine: 'order-intent',
         state: 'live.order.working.partially-filled, live.request.idle',
-        event: 'venue.order.rejected',
+        event: 'reject',
+        machineEvent: 'venue.order.rejected',
         index: 3,
       },
     ]);
     expect(outcome.transitions[3]).toMatchObject({ event: 'reject', refused: true });
+    expect(outcome.error).toBeUndefined();
+  });
+
+  it('exits 0 in --lenient mode when nothing was refused', async () => {
+    const result = await runKeel([
+      'simulate',
+      new URL('01-happy-path-fill.json', examplesDir).pathname,
+      '--lenient',
+    ]);
+    expect(result.code).toBe(0);
+  });
+
+  it('reads a script saved with a byte-order mark', async () => {
+    const file = scratch(
+      'bom.json',
+      `\uFEFF${JSON.stringify({ order: { qty: 1 }, events: [{ type: 'submit' }] })}`,
+    );
+    expect((await runKeel(['simulate', file])).code).toBe(0);
   });
 
   it('names every bad field of a malformed script and exits 2', async () => {

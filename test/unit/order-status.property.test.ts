@@ -102,6 +102,8 @@ function replay(events: SimulationEvent[]): Step[] {
       somethingFilled: context.filledQty > 0,
       rejectIsDuplicateId:
         machineEvent.type === 'venue.order.rejected' && machineEvent.reason === DUPLICATE_CLIENT_ORDER_ID,
+      cancelSentBefore: context.cancelAttempts > 0,
+      replaceRequestedBefore: context.replaced || context.replaceAttempts > 0,
       replaceLeavesNothing:
         context.pendingReplaceQty !== null && context.filledQty >= context.pendingReplaceQty,
     };
