@@ -146,6 +146,22 @@ function ignoredEvent(event: OrderIntentEvent, reason: string): IgnoredEvent {
   return { type: 'lifecycle.ignored', event: event.type, reason };
 }
 
+/**
+ * Fills reaching a finished order are booked, never dropped: a duplicate trade id applies
+ * once, and one that completes the order moves it to `completesTo` (none for FILLED itself,
+ * where a new execution is an overfill).
+ */
+function lateFills(completesTo: 'filled' | 'filled-after-cancel' | null) {
+  const duplicate = { guard: 'is a duplicate execution', actions: 'ignore a duplicate execution' } as const;
+  const book = { actions: 'book the late fill' } as const;
+  if (completesTo === null) return [duplicate, book] as const;
+  return [
+    duplicate,
+    { guard: 'completes the order', target: completesTo, actions: 'book the late fill' } as const,
+    book,
+  ] as const;
+}
+
 export const orderIntentMachine = setup({
   types: {
     context: {} as OrderIntentContext,
@@ -651,10 +667,7 @@ export const orderIntentMachine = setup({
           description:
             'FILLED outranks CANCELED, REPLACED and EXPIRED. A new execution here is an overfill: booked and flagged.',
           on: {
-            'venue.order.filled': [
-              { guard: 'is a duplicate execution', actions: 'ignore a duplicate execution' },
-              { actions: 'book the late fill' },
-            ],
+            'venue.order.filled': lateFills(null),
           },
         },
         'filled-after-cancel': {
@@ -662,10 +675,7 @@ export const orderIntentMachine = setup({
           description:
             'FILLED_AFTER_CANCEL: the order filled completely while or after a cancel was requested.',
           on: {
-            'venue.order.filled': [
-              { guard: 'is a duplicate execution', actions: 'ignore a duplicate execution' },
-              { actions: 'book the late fill' },
-            ],
+            'venue.order.filled': lateFills(null),
           },
         },
         canceled: {
@@ -673,22 +683,14 @@ export const orderIntentMachine = setup({
           description:
             'A late fill is booked; the status stays CANCELED unless the fill completes the order.',
           on: {
-            'venue.order.filled': [
-              { guard: 'is a duplicate execution', actions: 'ignore a duplicate execution' },
-              { guard: 'completes the order', target: 'filled-after-cancel', actions: 'book the late fill' },
-              { actions: 'book the late fill' },
-            ],
+            'venue.order.filled': lateFills('filled-after-cancel'),
           },
         },
         expired: {
           entry: { type: 'record terminal status', params: { status: 'EXPIRED' } },
           description: 'A late fill is booked; the status stays EXPIRED unless the fill completes the order.',
           on: {
-            'venue.order.filled': [
-              { guard: 'is a duplicate execution', actions: 'ignore a duplicate execution' },
-              { guard: 'completes the order', target: 'filled', actions: 'book the late fill' },
-              { actions: 'book the late fill' },
-            ],
+            'venue.order.filled': lateFills('filled'),
           },
         },
         rejected: {
