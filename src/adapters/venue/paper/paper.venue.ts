@@ -1,0 +1,593 @@
+/**
+ * The paper venue (id `paper`): an embedded, deterministic stand-in for Binance USDⓈ-M futures.
+ * Invariants: the same seed, options and calls give the same ground-truth log; time comes only
+ * from the injected clock and matching happens when `sync()` steps the feed up to it; venue
+ * answers are values (never thrown); every accepted order and fill is in the ground truth, which
+ * is persisted atomically after each mutation when a data dir is given.
+ */
+import type { TimeInForce } from '../../../domain/intent.schema.js';
+import type { VenueEvent } from '../../../domain/venue-event.schema.js';
+import type { ClockPort } from '../../../ports/clock.port.js';
+import type {
+  ReplaceOrder,
+  SubmitOrder,
+  VenueCapabilities,
+  VenueFailure,
+  VenueFill,
+  VenueOrder,
+  VenuePort,
+  VenuePosition,
+  VenueResult,
+  VenueStreamMessage,
+  VenueSubscription,
+} from '../../../ports/venue.port.js';
+import { FaultDice, type PaperFaults } from './faults.js';
+import {
+  DEFAULT_SYMBOL_RULES,
+  binanceFailure,
+  checkFilters,
+  isMultipleOf,
+  type SymbolRules,
+} from './filters.js';
+import {
+  applyFill,
+  cleanQty,
+  conditionalTriggers,
+  limitCrosses,
+  reduces,
+  type PaperPosition,
+} from './matching.js';
+import { nextPrice, type PriceTick, type RandomWalk } from './price-feed.js';
+import { readPaperState, writePaperState, type GroundTruthEntry, type PaperState } from './paper.store.js';
+import { deriveSeed, seededRandom, type SeededRandom } from './rng.js';
+
+/** One symbol the paper venue lists: its filters and how its price moves. */
+export type PaperSymbol = Partial<SymbolRules> & RandomWalk;
+
+export interface PaperVenueOptions {
+  /** Seeds the price walk and the fault dice. */
+  seed: number;
+  clock: ClockPort;
+  /** Where the state file lives; omit for an in-memory venue. */
+  dataDir?: string;
+  /** Listed symbols; defaults to BTCUSDT at 50 000 with 0.05 % steps. */
+  symbols?: Record<string, PaperSymbol>;
+  /** Recorded prices that replace the walk for the symbols they cover. */
+  ticks?: readonly PriceTick[];
+  /** Milliseconds between feed steps (default 1000). */
+  stepMs?: number;
+  /** Base-asset quantity that can trade per symbol per step (default unlimited). */
+  liquidityPerStep?: number;
+  /** Fee rate on every fill (default 0.0004, Binance's taker rate). */
+  feeRate?: number;
+  faults?: PaperFaults;
+}
+
+/** What the venue really did, for tests to compare with keel's beliefs. */
+export interface PaperGroundTruth {
+  orders: VenueOrder[];
+  fills: VenueFill[];
+  log: GroundTruthEntry[];
+}
+
+interface PaperOrder extends VenueOrder {
+  timeInForce?: TimeInForce;
+  triggered?: boolean;
+}
+
+interface PendingMessage {
+  deliverAt: number;
+  order: number;
+  message: VenueStreamMessage;
+}
+
+const VENUE = 'paper';
+const DEFAULT_SYMBOLS: Record<string, PaperSymbol> = { BTCUSDT: { start: 50_000, volatility: 0.0005 } };
+const LIVE: ReadonlySet<VenueOrder['status']> = new Set(['NEW', 'PARTIALLY_FILLED']);
+
+/** The clientOrderIds the log shows accepted as a new order more than once. */
+export function clientOrderIdsAcceptedTwice(log: readonly GroundTruthEntry[]): string[] {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const entry of log) {
+    if (entry.kind !== 'order.accepted') continue;
+    if (seen.has(entry.clientOrderId)) twice.add(entry.clientOrderId);
+    seen.add(entry.clientOrderId);
+  }
+  return [...twice];
+}
+
+/**
+ * Opens the paper venue, restoring its saved state from `dataDir` when there is one.
+ *
+ * @example
+ * const venue = openPaperVenue({ seed: 7, clock, dataDir: '.keel/paper' });
+ * await venue.submit({ clientOrderId: 'EN-1', symbol: 'BTCUSDT', side: 'buy', type: 'market',
+ *   qty: 0.01, reduceOnly: false, closePosition: false });
+ */
+export function openPaperVenue(options: PaperVenueOptions): PaperVenue {
+  const saved = options.dataDir === undefined ? undefined : readPaperState(options.dataDir);
+  return new PaperVenue(options, saved);
+}
+
+export class PaperVenue implements VenuePort {
+  readonly capabilities: VenueCapabilities = {
+    venue: VENUE,
+    amend: true,
+    conditionalOrders: true,
+    closePosition: true,
+    reduceOnly: true,
+    timeInForce: ['GTC', 'IOC', 'FOK', 'GTX'],
+    maxClientOrderIdLength: 36,
+    stream: true,
+  };
+
+  private readonly state: PaperState;
+  private readonly symbols: Record<string, PaperSymbol>;
+  private readonly stepMs: number;
+  private readonly priceRandom: SeededRandom;
+  private readonly faultRandom: SeededRandom;
+  private readonly dice: FaultDice;
+  private readonly liquidityLeft = new Map<string, number>();
+  private readonly listeners = new Set<(message: VenueStreamMessage) => void>();
+  private pending: PendingMessage[] = [];
+  private messageOrder = 0;
+  private messagesToLose = 0;
+
+  constructor(
+    private readonly options: PaperVenueOptions,
+    saved?: PaperState,
+  ) {
+    this.symbols = options.symbols ?? DEFAULT_SYMBOLS;
+    this.stepMs = options.stepMs ?? 1000;
+    this.state = saved ?? {
+      version: 1,
+      seq: 0,
+      lastStepAt: options.clock.now(),
+      priceRandom: deriveSeed(options.seed, 1),
+      faultRandom: deriveSeed(options.seed, 2),
+      prices: Object.fromEntries(Object.entries(this.symbols).map(([symbol, walk]) => [symbol, walk.start])),
+      orders: [],
+      positions: {},
+      fills: [],
+      log: [],
+    };
+    this.priceRandom = seededRandom(this.state.priceRandom);
+    this.faultRandom = seededRandom(this.state.faultRandom);
+    this.dice = new FaultDice(options.faults ?? {}, this.faultRandom);
+  }
+
+  /** The last traded price of `symbol`. */
+  price(symbol: string): number | undefined {
+    return this.state.prices[symbol];
+  }
+
+  /**
+   * Steps the price feed up to the clock's now, matching resting and conditional orders on every
+   * step, then delivers stream messages that are due. Call it after moving the clock.
+   */
+  sync(): void {
+    const now = this.options.clock.now();
+    while (this.state.lastStepAt + this.stepMs <= now) {
+      this.state.lastStepAt += this.stepMs;
+      for (const symbol of Object.keys(this.symbols)) this.stepSymbol(symbol, this.state.lastStepAt);
+    }
+    this.save();
+    this.flush();
+  }
+
+  /** A copy of everything the venue accepted and filled, in the order it happened. */
+  groundTruth(): PaperGroundTruth {
+    return structuredClone({ orders: this.state.orders, fills: this.state.fills, log: this.state.log });
+  }
+
+  submit(order: SubmitOrder): Promise<VenueResult<VenueOrder>> {
+    return Promise.resolve(this.handleSubmit(order));
+  }
+
+  cancel(symbol: string, clientOrderId: string): Promise<VenueResult<VenueOrder>> {
+    return Promise.resolve(this.handleCancel(symbol, clientOrderId));
+  }
+
+  replace(order: ReplaceOrder): Promise<VenueResult<VenueOrder>> {
+    return Promise.resolve(this.handleReplace(order));
+  }
+
+  queryOrder(symbol: string, clientOrderId: string): Promise<VenueResult<VenueOrder | null>> {
+    const limited = this.rateLimited();
+    if (limited) return Promise.resolve(limited);
+    const found = this.latest(symbol, clientOrderId);
+    return Promise.resolve({ ok: true, value: found ? this.copy(found) : null });
+  }
+
+  openOrders(symbol?: string): Promise<VenueResult<VenueOrder[]>> {
+    const limited = this.rateLimited();
+    if (limited) return Promise.resolve(limited);
+    const open = this.live().filter((order) => symbol === undefined || order.symbol === symbol);
+    return Promise.resolve({ ok: true, value: open.map((order) => this.copy(order)) });
+  }
+
+  positions(): Promise<VenueResult<VenuePosition[]>> {
+    const limited = this.rateLimited();
+    if (limited) return Promise.resolve(limited);
+    const value = Object.values(this.state.positions)
+      .filter((position) => position.qty !== 0)
+      .map((position): VenuePosition => {
+        const markPrice = this.state.prices[position.symbol] ?? position.entryPrice;
+        return {
+          ...position,
+          markPrice,
+          unrealizedPnl: position.qty * (markPrice - position.entryPrice),
+        };
+      });
+    return Promise.resolve({ ok: true, value });
+  }
+
+  fillsSince(sinceTs: number, symbol?: string): Promise<VenueResult<VenueFill[]>> {
+    const limited = this.rateLimited();
+    if (limited) return Promise.resolve(limited);
+    const value = this.state.fills
+      .filter((fill) => fill.ts >= sinceTs && (symbol === undefined || fill.symbol === symbol))
+      .map((fill) => ({ ...fill }));
+    return Promise.resolve({ ok: true, value });
+  }
+
+  subscribe(onMessage: (message: VenueStreamMessage) => void): VenueSubscription {
+    this.listeners.add(onMessage);
+    return { close: () => this.listeners.delete(onMessage) };
+  }
+
+  private handleSubmit(request: SubmitOrder): VenueResult<VenueOrder> {
+    const limited = this.rateLimited();
+    if (limited) return limited;
+    const last = this.state.prices[request.symbol];
+    const listed = this.symbols[request.symbol];
+    if (last === undefined || !listed) return binanceFailure(-1121);
+    const refused = checkFilters(request, { ...DEFAULT_SYMBOL_RULES, ...listed }, last);
+    if (refused) return refused;
+    const rejected = this.dice.fires('reject');
+    if (rejected) return binanceFailure(rejected.code);
+    if (this.live().some((order) => order.clientOrderId === request.clientOrderId))
+      return binanceFailure(-4116);
+    if (request.reduceOnly && !reduces(request.side, this.position(request.symbol).qty)) {
+      return binanceFailure(-2022);
+    }
+    const conditional = request.type === 'stop_market' || request.type === 'take_profit_market';
+    if (conditional && conditionalTriggers(request.type, request.side, request.stopPrice ?? 0, last)) {
+      return binanceFailure(-2021);
+    }
+    if (
+      request.type === 'limit' &&
+      request.timeInForce === 'GTX' &&
+      limitCrosses(request.side, request.price ?? 0, last)
+    ) {
+      return binanceFailure(-5022);
+    }
+    if (this.dice.fires('submitTimeoutLost')) return timeout();
+
+    const now = this.options.clock.now();
+    const order: PaperOrder = {
+      clientOrderId: request.clientOrderId,
+      venueOrderId: String(++this.state.seq),
+      symbol: request.symbol,
+      side: request.side,
+      type: request.type,
+      status: 'NEW',
+      qty: request.qty ?? 0,
+      filledQty: 0,
+      reduceOnly: request.reduceOnly,
+      closePosition: request.closePosition,
+      conditional,
+      updatedAt: now,
+      ...(request.price === undefined ? {} : { price: request.price }),
+      ...(request.stopPrice === undefined ? {} : { stopPrice: request.stopPrice }),
+      ...(request.timeInForce === undefined ? {} : { timeInForce: request.timeInForce }),
+    };
+    this.state.orders.push(order);
+    this.state.log.push({
+      kind: 'order.accepted',
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      symbol: order.symbol,
+      ts: now,
+    });
+    const delayed = this.dice.fires('delayedAck');
+    this.emit(this.event(order, 'venue.order.accepted'), delayed ? (delayed.delayMs ?? this.stepMs) : 0);
+    if (!conditional) this.takeLiquidity(order, last, now, true);
+
+    const landedTimeout = this.dice.fires('submitTimeoutLanded');
+    const unknown = landedTimeout ? undefined : this.dice.fires('executionUnknown');
+    this.save();
+    this.flush();
+    if (landedTimeout) return timeout();
+    if (unknown) {
+      return {
+        ok: false,
+        httpStatus: 503,
+        message: 'Unknown error, please check your request or try again later.',
+      };
+    }
+    return { ok: true, value: this.copy(order) };
+  }
+
+  private handleCancel(symbol: string, clientOrderId: string): VenueResult<VenueOrder> {
+    const limited = this.rateLimited();
+    if (limited) return limited;
+    const order = this.latest(symbol, clientOrderId);
+    if (!order || !LIVE.has(order.status)) return binanceFailure(-2011);
+    if (this.dice.fires('cancelUnknownOrder')) return binanceFailure(-2011);
+    const now = this.options.clock.now();
+    const lateFill = !order.conditional || order.triggered ? this.dice.fires('fillAfterCancel') : undefined;
+    const answered = this.copy({ ...order, status: 'CANCELED', updatedAt: now });
+    if (lateFill) {
+      // The engine filled the order before the cancel reached it; the REST answer is already
+      // stale, and the stream tells the truth in the order the race is seen: canceled, then filled.
+      this.emit(this.event(order, 'venue.order.canceled', { reason: 'canceled by request' }));
+      const last = this.state.prices[order.symbol] ?? order.price ?? 0;
+      this.fill(order, cleanQty(order.qty - order.filledQty), last, now);
+    } else {
+      this.finish(order, 'CANCELED', now, 'canceled by request');
+    }
+    this.save();
+    this.flush();
+    return { ok: true, value: answered };
+  }
+
+  private handleReplace(request: ReplaceOrder): VenueResult<VenueOrder> {
+    const limited = this.rateLimited();
+    if (limited) return limited;
+    const order = this.latest(request.symbol, request.clientOrderId);
+    if (!order || !LIVE.has(order.status)) return binanceFailure(-2013);
+    if (order.type !== 'limit') return binanceFailure(-5025);
+    const rules = { ...DEFAULT_SYMBOL_RULES, ...this.symbols[order.symbol] };
+    const price = request.price ?? order.price ?? 0;
+    if (!isMultipleOf(price, rules.tickSize)) return binanceFailure(-4014);
+    if (!isMultipleOf(request.qty, rules.stepSize)) return binanceFailure(-1111);
+    if (request.qty === order.qty && price === order.price) return binanceFailure(-5027);
+    const now = this.options.clock.now();
+    if (request.qty <= order.filledQty) {
+      // Binance cancels an amend that leaves nothing to fill instead of refusing it.
+      this.finish(order, 'CANCELED', now, 'amended quantity at or below the filled quantity');
+    } else {
+      order.qty = request.qty;
+      order.price = price;
+      order.updatedAt = now;
+      this.state.log.push({
+        kind: 'order.replaced',
+        clientOrderId: order.clientOrderId,
+        venueOrderId: order.venueOrderId,
+        qty: order.qty,
+        price,
+        ts: now,
+      });
+      this.emit(this.event(order, 'venue.order.replaced', { qty: order.qty, price }));
+      const last = this.state.prices[order.symbol];
+      if (last !== undefined) this.takeLiquidity(order, last, now, true);
+    }
+    this.save();
+    this.flush();
+    return { ok: true, value: this.copy(order) };
+  }
+
+  private stepSymbol(symbol: string, now: number): void {
+    const listed = this.symbols[symbol];
+    const current = this.state.prices[symbol];
+    if (!listed || current === undefined) return;
+    const last = nextPrice({
+      symbol,
+      current,
+      now,
+      tickSize: listed.tickSize ?? DEFAULT_SYMBOL_RULES.tickSize,
+      walk: listed,
+      ticks: this.options.ticks,
+      random: this.priceRandom,
+    });
+    this.state.prices[symbol] = last;
+    this.liquidityLeft.set(symbol, this.options.liquidityPerStep ?? Number.POSITIVE_INFINITY);
+    for (const order of this.live()) {
+      if (order.symbol !== symbol) continue;
+      if (order.conditional && !order.triggered) {
+        if (conditionalTriggers(order.type, order.side, order.stopPrice ?? 0, last)) this.trigger(order, now);
+        continue;
+      }
+      this.takeLiquidity(order, last, now, false);
+    }
+  }
+
+  private trigger(order: PaperOrder, now: number): void {
+    const position = this.position(order.symbol).qty;
+    if (order.closePosition) {
+      if (!reduces(order.side, position)) {
+        this.finish(order, 'EXPIRED', now, 'no position to close when triggered');
+        return;
+      }
+      order.qty = Math.abs(position);
+    }
+    order.triggered = true;
+    const triggeredOrderId = String(++this.state.seq);
+    this.state.log.push({
+      kind: 'order.triggered',
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      triggeredOrderId,
+      ts: now,
+    });
+    this.emit(this.event(order, 'venue.order.triggered', { triggeredOrderId }));
+  }
+
+  /**
+   * Trades `order` against the step's remaining liquidity. On arrival a crossing order takes at
+   * the last price; a resting limit fills at its own price when the market comes to it.
+   */
+  private takeLiquidity(order: PaperOrder, last: number, now: number, arriving: boolean): void {
+    const marketable = order.type !== 'limit' || limitCrosses(order.side, order.price ?? 0, last);
+    const available =
+      this.liquidityLeft.get(order.symbol) ?? this.options.liquidityPerStep ?? Number.POSITIVE_INFINITY;
+    let wanted = cleanQty(order.qty - order.filledQty);
+    if (order.reduceOnly || order.closePosition) {
+      const position = this.position(order.symbol).qty;
+      if (!reduces(order.side, position)) {
+        // Binance expiry reason 4: a reduce-only order that would open a position is knocked out.
+        this.finish(order, 'EXPIRED', now, 'reduce-only order would not reduce the position');
+        return;
+      }
+      wanted = Math.min(wanted, Math.abs(position));
+    }
+    const tif = order.timeInForce;
+    if (arriving && tif === 'FOK' && (!marketable || available < wanted)) {
+      this.finish(order, 'EXPIRED', now, 'fill-or-kill could not fill in full');
+      return;
+    }
+    if (marketable && available > 0 && wanted > 0) {
+      const qty = cleanQty(Math.min(wanted, available));
+      this.liquidityLeft.set(order.symbol, cleanQty(available - qty));
+      const price = arriving || order.type !== 'limit' ? last : (order.price ?? last);
+      this.fill(order, qty, price, now);
+      if ((order.reduceOnly || order.closePosition) && LIVE.has(order.status)) {
+        if (this.position(order.symbol).qty === 0) {
+          this.finish(order, 'EXPIRED', now, 'reduce-only remainder expired: the position is closed');
+          return;
+        }
+      }
+    }
+    if (arriving && tif === 'IOC' && LIVE.has(order.status)) {
+      this.finish(order, 'EXPIRED', now, 'immediate-or-cancel remainder expired');
+    }
+  }
+
+  private fill(order: PaperOrder, qty: number, price: number, now: number): void {
+    if (qty <= 0) return;
+    const before = order.filledQty;
+    order.filledQty = cleanQty(before + qty);
+    order.avgFillPrice = ((order.avgFillPrice ?? 0) * before + price * qty) / order.filledQty;
+    order.status = order.filledQty >= order.qty ? 'FILLED' : 'PARTIALLY_FILLED';
+    order.updatedAt = now;
+    const fee = qty * price * (this.options.feeRate ?? 0.0004);
+    const fill: VenueFill = {
+      tradeId: `T${++this.state.seq}`,
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      symbol: order.symbol,
+      side: order.side,
+      qty,
+      price,
+      fee,
+      ts: now,
+    };
+    this.state.fills.push(fill);
+    this.state.log.push({ kind: 'order.filled', fill: { ...fill } });
+    this.state.positions[order.symbol] = applyFill(
+      this.position(order.symbol),
+      order.side,
+      qty,
+      price,
+      now,
+    ).position;
+    const message = this.event(order, 'venue.order.filled', {
+      trade_id: fill.tradeId,
+      qty,
+      price,
+      fee: { cost: fee, currency: 'USDT' },
+    });
+    this.emit(message);
+    if (this.dice.fires('duplicateFill')) this.emit(message);
+  }
+
+  private finish(order: PaperOrder, status: 'CANCELED' | 'EXPIRED', now: number, reason: string): void {
+    order.status = status;
+    order.updatedAt = now;
+    const kind = status === 'CANCELED' ? 'order.canceled' : 'order.expired';
+    this.state.log.push({
+      kind,
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      ts: now,
+    });
+    this.emit(
+      this.event(order, status === 'CANCELED' ? 'venue.order.canceled' : 'venue.order.expired', { reason }),
+    );
+  }
+
+  private event(
+    order: VenueOrder,
+    type: VenueEvent['type'],
+    extra: Record<string, unknown> = {},
+  ): VenueEvent {
+    return {
+      type,
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      venue: VENUE,
+      symbol: order.symbol,
+      ts: this.options.clock.now(),
+      ...extra,
+    } as VenueEvent;
+  }
+
+  private emit(event: VenueEvent, delayMs = 0): void {
+    if (this.messagesToLose === 0) {
+      const disconnect = this.dice.fires('streamDisconnect');
+      if (disconnect) this.messagesToLose = Math.max(1, disconnect.lose ?? 1);
+    }
+    const now = this.options.clock.now();
+    if (this.messagesToLose > 0) {
+      this.messagesToLose -= 1;
+      if (this.messagesToLose === 0) {
+        this.queue({ kind: 'gap', reason: 'stream disconnected; events were lost', ts: now }, now);
+      }
+      return;
+    }
+    this.queue({ kind: 'event', event }, now + delayMs);
+  }
+
+  private queue(message: VenueStreamMessage, deliverAt: number): void {
+    this.pending.push({ deliverAt, order: ++this.messageOrder, message });
+  }
+
+  /** Delivers due messages in time order, so a delayed ack arrives after later events. */
+  private flush(): void {
+    const now = this.options.clock.now();
+    const due = this.pending
+      .filter((item) => item.deliverAt <= now)
+      .sort((left, right) => left.deliverAt - right.deliverAt || left.order - right.order);
+    this.pending = this.pending.filter((item) => item.deliverAt > now);
+    for (const item of due) for (const listener of [...this.listeners]) listener(item.message);
+  }
+
+  private rateLimited(): VenueFailure | undefined {
+    const limit = this.dice.fires('rateLimit');
+    if (!limit) return undefined;
+    return { ...binanceFailure(-1003, 429), retryAfter: limit.retryAfter ?? 1 };
+  }
+
+  private latest(symbol: string, clientOrderId: string): PaperOrder | undefined {
+    for (let index = this.state.orders.length - 1; index >= 0; index -= 1) {
+      const order = this.state.orders[index];
+      if (order && order.clientOrderId === clientOrderId && order.symbol === symbol) return order;
+    }
+    return undefined;
+  }
+
+  private live(): PaperOrder[] {
+    return this.state.orders.filter((order) => LIVE.has(order.status));
+  }
+
+  private position(symbol: string): PaperPosition {
+    return this.state.positions[symbol] ?? { symbol, qty: 0, entryPrice: 0, realizedPnl: 0, updatedAt: 0 };
+  }
+
+  private copy(order: PaperOrder): VenueOrder {
+    const { timeInForce: _timeInForce, triggered: _triggered, ...venueOrder } = order;
+    return { ...venueOrder };
+  }
+
+  private save(): void {
+    this.state.priceRandom = this.priceRandom.state();
+    this.state.faultRandom = this.faultRandom.state();
+    if (this.options.dataDir !== undefined) writePaperState(this.options.dataDir, this.state);
+  }
+}
+
+function timeout(): VenueFailure {
+  return { ok: false, errno: 'ETIMEDOUT', message: 'request timed out before the venue answered' };
+}
