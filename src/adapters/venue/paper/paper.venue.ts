@@ -387,19 +387,21 @@ export class PaperVenue implements VenuePort {
     for (const order of this.live()) {
       if (order.symbol !== symbol) continue;
       if (order.conditional && !order.triggered) {
-        if (conditionalTriggers(order.type, order.side, order.stopPrice ?? 0, last)) this.trigger(order, now);
-        continue;
+        if (!conditionalTriggers(order.type, order.side, order.stopPrice ?? 0, last)) continue;
+        // A triggered conditional becomes a market order in the same step, as on Binance.
+        if (!this.trigger(order, now)) continue;
       }
       this.takeLiquidity(order, last, now, false);
     }
   }
 
-  private trigger(order: PaperOrder, now: number): void {
+  /** Fires a conditional order; false when it expired instead (nothing left to close). */
+  private trigger(order: PaperOrder, now: number): boolean {
     const position = this.position(order.symbol).qty;
     if (order.closePosition) {
       if (!reduces(order.side, position)) {
         this.finish(order, 'EXPIRED', now, 'no position to close when triggered');
-        return;
+        return false;
       }
       order.qty = Math.abs(position);
     }
@@ -413,6 +415,7 @@ export class PaperVenue implements VenuePort {
       ts: now,
     });
     this.emit(this.event(order, 'venue.order.triggered', { triggeredOrderId }));
+    return true;
   }
 
   /**
