@@ -9,6 +9,9 @@ export const ERROR_CODES = {
   badIntent: 'KEEL_ERR_BAD_INTENT',
   badInput: 'KEEL_ERR_BAD_INPUT',
   badConfig: 'KEEL_ERR_BAD_CONFIG',
+  storeSchema: 'KEEL_ERR_STORE_SCHEMA',
+  unknownIntent: 'KEEL_ERR_UNKNOWN_INTENT',
+  duplicateClientOrderId: 'KEEL_ERR_DUPLICATE_CLIENT_ORDER_ID',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

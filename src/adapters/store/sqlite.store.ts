@@ -1,0 +1,498 @@
+/**
+ * The durable store on SQLite (better-sqlite3, WAL, synchronous=FULL): the order registry and
+ * its journal in one file, plus a JSONL mirror of the journal beside it.
+ * Invariants: a registry change and the journal events that explain it commit in one
+ * transaction; a write's promise resolves only after its transaction committed (group commit
+ * batches concurrent writes into one transaction, each write isolated by a savepoint so one
+ * failure cannot undo its neighbours); one row per intent id and per clientOrderId; the
+ * registry always equals `replayJournal` of the journal.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { BadInputError, ERROR_CODES, KeelError } from '../../domain/errors.js';
+import type { Intent } from '../../domain/intent.schema.js';
+import {
+  REGISTRY_EVENT_TYPES,
+  isRegistryEventType,
+  type RegistryCreatedData,
+  type RegistryUpdatedData,
+} from '../../domain/registry-replay.js';
+import type {
+  JournalEvent,
+  RegistryRecord,
+  RegistryStatus,
+  RegistryUpdate,
+  StorePort,
+} from '../../ports/store.port.js';
+import { JournalMirror } from './journal-mirror.js';
+import { MIGRATIONS, migrate, type Migration } from './migrations.js';
+
+export interface SqliteStoreOptions {
+  /** Directory for `keel.db` and `journal.jsonl`; created if missing. */
+  dataDir: string;
+  /** The schema to migrate to; tests pass a prefix to build an older file. */
+  migrations?: readonly Migration[];
+}
+
+/** Counters for tests and metrics: how writes were grouped into transactions. */
+export interface SqliteStoreStats {
+  /** Transactions committed by group commit (migrations not counted). */
+  commits: number;
+  /** Write calls that committed. */
+  writes: number;
+  /** Write calls that failed and changed nothing. */
+  failedWrites: number;
+  /** The most write calls one transaction carried. */
+  largestBatch: number;
+  /** Mirror appends that failed; the mirror catches up on the next commit or open. */
+  mirrorErrors: number;
+}
+
+interface RegistryRow {
+  intent_id: string;
+  correlation_id: string;
+  client_order_id: string;
+  status: RegistryStatus;
+  tag: string | null;
+  venue: string;
+  venue_order_id: string | null;
+  intent: string;
+  snapshot: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+interface JournalRow {
+  seq: number;
+  event_id: string;
+  ts: number;
+  correlation_id: string;
+  client_order_id: string | null;
+  type: string;
+  stage: string;
+  source: string;
+  reason_code: string | null;
+  causing_event_id: string | null;
+  from_state: string | null;
+  to_state: string | null;
+  data: string;
+}
+
+interface PendingWrite {
+  run: () => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+const DB_FILE = 'keel.db';
+const MIRROR_FILE = 'journal.jsonl';
+
+/**
+ * Opens (creating or migrating) the store in `dataDir`.
+ *
+ * @example
+ * const store = openSqliteStore({ dataDir: '.keel/data' });
+ * const { created } = await store.register(record, event);
+ * await store.close();
+ */
+export function openSqliteStore(options: SqliteStoreOptions): SqliteStore {
+  return new SqliteStore(options);
+}
+
+export class SqliteStore implements StorePort {
+  readonly file: string;
+  readonly mirrorPath: string;
+  private readonly db: Database.Database;
+  private readonly mirror: JournalMirror;
+  private readonly counters: SqliteStoreStats = {
+    commits: 0,
+    writes: 0,
+    failedWrites: 0,
+    largestBatch: 0,
+    mirrorErrors: 0,
+  };
+  private queue: PendingWrite[] = [];
+  private scheduled = false;
+  private accepting = true;
+  private closing: Promise<void> | null = null;
+  private readonly statements: ReturnType<typeof prepareStatements>;
+
+  constructor(options: SqliteStoreOptions) {
+    mkdirSync(options.dataDir, { recursive: true });
+    this.file = join(options.dataDir, DB_FILE);
+    this.mirrorPath = join(options.dataDir, MIRROR_FILE);
+    this.db = new Database(this.file);
+    try {
+      // WAL + FULL: one fsync per commit, and a committed transaction survives power loss.
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('foreign_keys = ON');
+      migrate(this.db, this.file, options.migrations ?? MIGRATIONS);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.statements = prepareStatements(this.db);
+    this.mirror = new JournalMirror(this.mirrorPath);
+    // A crash between a commit and its mirror append leaves the mirror behind: catch it up.
+    this.syncMirror();
+  }
+
+  /** The durability settings in force on this connection (WAL, synchronous=FULL). */
+  durability(): { journalMode: string; synchronous: string } {
+    const journalMode = String(this.db.pragma('journal_mode', { simple: true }));
+    const level = Number(this.db.pragma('synchronous', { simple: true }));
+    return { journalMode, synchronous: ['OFF', 'NORMAL', 'FULL', 'EXTRA'][level] ?? String(level) };
+  }
+
+  /** How writes were grouped so far. */
+  stats(): SqliteStoreStats {
+    return { ...this.counters };
+  }
+
+  register(
+    record: RegistryRecord,
+    event: JournalEvent,
+  ): Promise<{ record: RegistryRecord; created: boolean }> {
+    if (record.status !== 'CREATED') {
+      return Promise.reject(
+        new BadInputError('registry record', [
+          { path: 'status', message: `registers as CREATED (reference 003 rule 1), not ${record.status}` },
+        ]),
+      );
+    }
+    return this.enqueue(() => {
+      const existing = this.statements.getById.get(record.intentId);
+      if (existing) return { record: toRecord(existing), created: false };
+      const clash = this.statements.getByClientOrderId.get(record.clientOrderId);
+      if (clash) {
+        throw new KeelError(
+          ERROR_CODES.duplicateClientOrderId,
+          `clientOrderId ${record.clientOrderId} already belongs to intent ${clash.intent_id}; ` +
+            `intent ${record.intentId} was not registered`,
+        );
+      }
+      assertCallerEvent(event);
+      this.statements.insertRow.run(toRow(record));
+      this.insertEvent(event);
+      const data: RegistryCreatedData = {
+        intentId: record.intentId,
+        clientOrderId: record.clientOrderId,
+        correlationId: record.correlationId,
+        venue: record.venue,
+        status: record.status,
+        tag: record.tag,
+        venueOrderId: record.venueOrderId,
+      };
+      this.insertEvent(registryEvent(event, REGISTRY_EVENT_TYPES.created, null, record.status, data));
+      return { record: { ...record }, created: true };
+    });
+  }
+
+  transition(intentId: string, update: RegistryUpdate, event: JournalEvent): Promise<RegistryRecord> {
+    return this.enqueue(() => {
+      const row = this.statements.getById.get(intentId);
+      if (!row) {
+        throw new KeelError(ERROR_CODES.unknownIntent, `no registered intent ${intentId} to transition`);
+      }
+      assertCallerEvent(event);
+      const before = toRecord(row);
+      const after: RegistryRecord = {
+        ...before,
+        status: update.status ?? before.status,
+        tag: update.tag === undefined ? before.tag : update.tag,
+        venueOrderId: update.venueOrderId === undefined ? before.venueOrderId : update.venueOrderId,
+        snapshot: 'snapshot' in update ? update.snapshot : before.snapshot,
+        updatedAt: update.updatedAt,
+      };
+      this.statements.updateRow.run(toRow(after));
+      this.insertEvent(event);
+      const data: RegistryUpdatedData = {
+        intentId,
+        status: after.status,
+        tag: after.tag,
+        venueOrderId: after.venueOrderId,
+      };
+      this.insertEvent(registryEvent(event, REGISTRY_EVENT_TYPES.updated, before.status, after.status, data));
+      return after;
+    });
+  }
+
+  append(event: JournalEvent): Promise<void> {
+    return this.enqueue(() => {
+      assertCallerEvent(event);
+      this.insertEvent(event);
+    });
+  }
+
+  get(intentId: string): RegistryRecord | null {
+    const row = this.statements.getById.get(intentId);
+    return row ? toRecord(row) : null;
+  }
+
+  findByClientOrderId(clientOrderId: string): RegistryRecord | null {
+    const row = this.statements.getByClientOrderId.get(clientOrderId);
+    return row ? toRecord(row) : null;
+  }
+
+  nonTerminal(): RegistryRecord[] {
+    return this.db
+      .prepare<[], RegistryRow>(
+        "SELECT * FROM registry WHERE status IN ('CREATED', 'SENT_TO_BROKER') ORDER BY created_at, intent_id",
+      )
+      .all()
+      .map(toRecord);
+  }
+
+  list(filter: { status?: RegistryStatus; limit?: number } = {}): RegistryRecord[] {
+    const limit = filter.limit ?? -1;
+    const rows =
+      filter.status === undefined
+        ? this.db
+            .prepare<[number], RegistryRow>('SELECT * FROM registry ORDER BY created_at, intent_id LIMIT ?')
+            .all(limit)
+        : this.db
+            .prepare<[string, number], RegistryRow>(
+              'SELECT * FROM registry WHERE status = ? ORDER BY created_at, intent_id LIMIT ?',
+            )
+            .all(filter.status, limit);
+    return rows.map(toRecord);
+  }
+
+  journal(key: { correlationId?: string; clientOrderId?: string }): JournalEvent[] {
+    if (key.correlationId !== undefined) {
+      return this.statements.journalByCorrelation.all(key.correlationId).map(toEvent);
+    }
+    if (key.clientOrderId !== undefined) {
+      return this.statements.journalByClientOrderId.all(key.clientOrderId, key.clientOrderId).map(toEvent);
+    }
+    throw new BadInputError('journal lookup', [
+      { path: '(root)', message: 'give a correlationId or a clientOrderId' },
+    ]);
+  }
+
+  /** The whole journal after `afterSeq`, in commit order: what replay and the mirror read. */
+  readJournal(afterSeq = 0): JournalEvent[] {
+    return this.statements.journalAfter.all(afterSeq).map(toEvent);
+  }
+
+  /** Waits for queued writes to commit, then closes the database and the mirror. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      // A no-op write queues behind everything issued so far and resolves after their commit.
+      const drained = this.enqueue(() => undefined);
+      this.accepting = false;
+      await drained.catch(() => undefined);
+      this.mirror.close();
+      this.db.close();
+    })();
+    return this.closing;
+  }
+
+  private insertEvent(event: JournalEvent): void {
+    this.statements.insertEvent.run({
+      event_id: event.eventId,
+      ts: event.ts,
+      correlation_id: event.correlationId,
+      client_order_id: event.clientOrderId,
+      type: event.type,
+      stage: event.stage,
+      source: event.source,
+      reason_code: event.reasonCode,
+      causing_event_id: event.causingEventId,
+      from_state: event.from,
+      to_state: event.to,
+      data: JSON.stringify(event.data),
+    });
+  }
+
+  private enqueue<T>(run: () => T): Promise<T> {
+    if (!this.accepting) {
+      return Promise.reject(new Error(`store ${this.file} is closed`));
+    }
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+      this.schedule();
+    });
+  }
+
+  /**
+   * Group commit: the first write of an idle store schedules a commit on the next turn of the
+   * event loop; every write issued before it runs joins that transaction, and writes issued
+   * while it commits wait for the next one, which starts as soon as this one has finished.
+   */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => this.commitBatch());
+  }
+
+  private commitBatch(): void {
+    const batch = this.queue;
+    this.queue = [];
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      this.db
+        .transaction(() => {
+          for (const write of batch) {
+            try {
+              // A nested transaction is a savepoint: a failed write rolls back only itself.
+              outcomes.push({ ok: true, value: this.db.transaction(write.run)() });
+            } catch (error) {
+              outcomes.push({ ok: false, value: error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      this.counters.failedWrites += batch.length;
+      for (const write of batch) write.reject(error);
+      this.afterBatch();
+      return;
+    }
+    this.counters.commits += 1;
+    this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.length);
+    this.syncMirror();
+    batch.forEach((write, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) {
+        this.counters.writes += 1;
+        write.resolve(outcome.value);
+      } else {
+        this.counters.failedWrites += 1;
+        write.reject(outcome?.value);
+      }
+    });
+    this.afterBatch();
+  }
+
+  private afterBatch(): void {
+    this.scheduled = false;
+    if (this.queue.length > 0) this.schedule();
+  }
+
+  private syncMirror(): void {
+    try {
+      this.mirror.append(this.readJournal(this.mirror.lastSeq));
+    } catch {
+      // The database already holds the events; the mirror catches up on the next commit or open.
+      this.counters.mirrorErrors += 1;
+    }
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    getById: db.prepare<[string], RegistryRow>('SELECT * FROM registry WHERE intent_id = ?'),
+    getByClientOrderId: db.prepare<[string], RegistryRow>('SELECT * FROM registry WHERE client_order_id = ?'),
+    insertRow: db.prepare(
+      `INSERT INTO registry (intent_id, correlation_id, client_order_id, status, tag, venue, venue_order_id,
+         intent, snapshot, created_at, updated_at)
+       VALUES (@intent_id, @correlation_id, @client_order_id, @status, @tag, @venue, @venue_order_id,
+         @intent, @snapshot, @created_at, @updated_at)`,
+    ),
+    updateRow: db.prepare(
+      `UPDATE registry SET status = @status, tag = @tag, venue_order_id = @venue_order_id,
+         snapshot = @snapshot, updated_at = @updated_at WHERE intent_id = @intent_id`,
+    ),
+    insertEvent: db.prepare(
+      `INSERT INTO journal (event_id, ts, correlation_id, client_order_id, type, stage, source, reason_code,
+         causing_event_id, from_state, to_state, data)
+       VALUES (@event_id, @ts, @correlation_id, @client_order_id, @type, @stage, @source, @reason_code,
+         @causing_event_id, @from_state, @to_state, @data)`,
+    ),
+    journalAfter: db.prepare<[number], JournalRow>('SELECT * FROM journal WHERE seq > ? ORDER BY seq'),
+    journalByCorrelation: db.prepare<[string], JournalRow>(
+      'SELECT * FROM journal WHERE correlation_id = ? ORDER BY seq',
+    ),
+    journalByClientOrderId: db.prepare<[string, string], JournalRow>(
+      `SELECT * FROM journal WHERE correlation_id IN
+         (SELECT correlation_id FROM registry WHERE client_order_id = ?)
+       OR client_order_id = ? ORDER BY seq`,
+    ),
+  };
+}
+
+/** `registry.*` events are the store's own: a caller writing one could make replay diverge. */
+function assertCallerEvent(event: JournalEvent): void {
+  if (isRegistryEventType(event.type)) {
+    throw new BadInputError('journal event', [
+      { path: 'type', message: `${event.type}: registry.* events are written by the store only` },
+    ]);
+  }
+}
+
+function registryEvent(
+  cause: JournalEvent,
+  type: string,
+  from: string | null,
+  to: string,
+  data: RegistryCreatedData | RegistryUpdatedData,
+): JournalEvent {
+  return {
+    eventId: `${cause.eventId}:registry`,
+    ts: cause.ts,
+    correlationId: cause.correlationId,
+    clientOrderId: cause.clientOrderId,
+    type,
+    stage: cause.stage,
+    source: 'store',
+    reasonCode: cause.reasonCode,
+    causingEventId: cause.eventId,
+    from,
+    to,
+    data: { ...data },
+  };
+}
+
+function toRow(record: RegistryRecord): RegistryRow {
+  return {
+    intent_id: record.intentId,
+    correlation_id: record.correlationId,
+    client_order_id: record.clientOrderId,
+    status: record.status,
+    tag: record.tag,
+    venue: record.venue,
+    venue_order_id: record.venueOrderId,
+    intent: JSON.stringify(record.intent),
+    snapshot: record.snapshot === undefined ? null : JSON.stringify(record.snapshot),
+    created_at: record.createdAt,
+    updated_at: record.updatedAt,
+  };
+}
+
+function toRecord(row: RegistryRow): RegistryRecord {
+  return {
+    intentId: row.intent_id,
+    correlationId: row.correlation_id,
+    clientOrderId: row.client_order_id,
+    status: row.status,
+    tag: row.tag,
+    venue: row.venue,
+    venueOrderId: row.venue_order_id,
+    // Written by toRow from a parsed Intent; the file is keel's own, so it is not re-parsed.
+    intent: JSON.parse(row.intent) as Intent,
+    snapshot: row.snapshot === null ? null : (JSON.parse(row.snapshot) as unknown),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+function toEvent(row: JournalRow): JournalEvent {
+  return {
+    seq: row.seq,
+    eventId: row.event_id,
+    ts: row.ts,
+    correlationId: row.correlation_id,
+    clientOrderId: row.client_order_id,
+    type: row.type,
+    stage: row.stage,
+    source: row.source,
+    reasonCode: row.reason_code,
+    causingEventId: row.causing_event_id,
+    from: row.from_state,
+    to: row.to_state,
+    data: JSON.parse(row.data) as Record<string, unknown>,
+  };
+}
