@@ -133,6 +133,7 @@ export class PaperVenue implements VenuePort {
   private pending: PendingMessage[] = [];
   private messageOrder = 0;
   private messagesToLose = 0;
+  private dirty = false;
 
   constructor(
     private readonly options: PaperVenueOptions,
@@ -172,8 +173,8 @@ export class PaperVenue implements VenuePort {
       this.state.lastStepAt += this.stepMs;
       for (const symbol of Object.keys(this.symbols)) this.stepSymbol(symbol, this.state.lastStepAt);
     }
-    this.save();
-    this.flush();
+    this.dirty = true;
+    this.settle(undefined);
   }
 
   /** A copy of everything the venue accepted and filled, in the order it happened. */
@@ -182,34 +183,34 @@ export class PaperVenue implements VenuePort {
   }
 
   submit(order: SubmitOrder): Promise<VenueResult<VenueOrder>> {
-    return Promise.resolve(this.handleSubmit(order));
+    return Promise.resolve(this.settle(this.handleSubmit(order)));
   }
 
   cancel(symbol: string, clientOrderId: string): Promise<VenueResult<VenueOrder>> {
-    return Promise.resolve(this.handleCancel(symbol, clientOrderId));
+    return Promise.resolve(this.settle(this.handleCancel(symbol, clientOrderId)));
   }
 
   replace(order: ReplaceOrder): Promise<VenueResult<VenueOrder>> {
-    return Promise.resolve(this.handleReplace(order));
+    return Promise.resolve(this.settle(this.handleReplace(order)));
   }
 
   queryOrder(symbol: string, clientOrderId: string): Promise<VenueResult<VenueOrder | null>> {
     const limited = this.rateLimited();
-    if (limited) return Promise.resolve(limited);
+    if (limited) return Promise.resolve(this.settle(limited));
     const found = this.latest(symbol, clientOrderId);
     return Promise.resolve({ ok: true, value: found ? this.copy(found) : null });
   }
 
   openOrders(symbol?: string): Promise<VenueResult<VenueOrder[]>> {
     const limited = this.rateLimited();
-    if (limited) return Promise.resolve(limited);
+    if (limited) return Promise.resolve(this.settle(limited));
     const open = this.live().filter((order) => symbol === undefined || order.symbol === symbol);
     return Promise.resolve({ ok: true, value: open.map((order) => this.copy(order)) });
   }
 
   positions(): Promise<VenueResult<VenuePosition[]>> {
     const limited = this.rateLimited();
-    if (limited) return Promise.resolve(limited);
+    if (limited) return Promise.resolve(this.settle(limited));
     const value = Object.values(this.state.positions)
       .filter((position) => position.qty !== 0)
       .map((position): VenuePosition => {
@@ -225,7 +226,7 @@ export class PaperVenue implements VenuePort {
 
   fillsSince(sinceTs: number, symbol?: string): Promise<VenueResult<VenueFill[]>> {
     const limited = this.rateLimited();
-    if (limited) return Promise.resolve(limited);
+    if (limited) return Promise.resolve(this.settle(limited));
     const value = this.state.fills
       .filter((fill) => fill.ts >= sinceTs && (symbol === undefined || fill.symbol === symbol))
       .map((fill) => ({ ...fill }));
@@ -297,8 +298,7 @@ export class PaperVenue implements VenuePort {
 
     const landedTimeout = this.dice.fires('submitTimeoutLanded');
     const unknown = landedTimeout ? undefined : this.dice.fires('executionUnknown');
-    this.save();
-    this.flush();
+    this.dirty = true;
     if (landedTimeout) return timeout();
     if (unknown) {
       return {
@@ -328,8 +328,7 @@ export class PaperVenue implements VenuePort {
     } else {
       this.finish(order, 'CANCELED', now, 'canceled by request');
     }
-    this.save();
-    this.flush();
+    this.dirty = true;
     return { ok: true, value: answered };
   }
 
@@ -364,8 +363,7 @@ export class PaperVenue implements VenuePort {
       const last = this.state.prices[order.symbol];
       if (last !== undefined) this.takeLiquidity(order, last, now, true);
     }
-    this.save();
-    this.flush();
+    this.dirty = true;
     return { ok: true, value: this.copy(order) };
   }
 
@@ -584,10 +582,21 @@ export class PaperVenue implements VenuePort {
     return { ...venueOrder };
   }
 
-  private save(): void {
-    this.state.priceRandom = this.priceRandom.state();
-    this.state.faultRandom = this.faultRandom.state();
-    if (this.options.dataDir !== undefined) writePaperState(this.options.dataDir, this.state);
+  /**
+   * Ends every call: persists when the call changed the venue or rolled a die (so a reopened venue
+   * continues the very same sequences), then delivers due stream messages.
+   */
+  private settle<T>(result: T): T {
+    const priceRandom = this.priceRandom.state();
+    const faultRandom = this.faultRandom.state();
+    if (this.dirty || priceRandom !== this.state.priceRandom || faultRandom !== this.state.faultRandom) {
+      this.state.priceRandom = priceRandom;
+      this.state.faultRandom = faultRandom;
+      if (this.options.dataDir !== undefined) writePaperState(this.options.dataDir, this.state);
+      this.dirty = false;
+    }
+    this.flush();
+    return result;
   }
 }
 
