@@ -125,3 +125,14 @@ export type {
 } from './machines/reconcile-supervisor.machine.js';
 export { runtimeMachine, DEFAULT_RUNTIME_CONFIG } from './machines/runtime.machine.js';
 export type { RuntimeConfig, RuntimeInput, HaltCause } from './machines/runtime.machine.js';
+export {
+  openPaperVenue,
+  PaperVenue,
+  clientOrderIdsAcceptedTwice,
+} from './adapters/venue/paper/paper.venue.js';
+export type { PaperVenueOptions, PaperSymbol, PaperGroundTruth } from './adapters/venue/paper/paper.venue.js';
+export type { PaperFaults, FaultTrigger } from './adapters/venue/paper/faults.js';
+export type { GroundTruthEntry } from './adapters/venue/paper/paper.store.js';
+export { parseTickCsv } from './adapters/venue/paper/price-feed.js';
+export type { PriceTick, RandomWalk } from './adapters/venue/paper/price-feed.js';
+export type { SymbolRules } from './adapters/venue/paper/filters.js';

@@ -223,4 +223,15 @@ describe('paper venue orders', () => {
     const [flipped] = valueOf(await venue.positions());
     expect(flipped).toMatchObject({ qty: -0.5, entryPrice: 110, realizedPnl: 10 });
   });
+
+  it('books a profit when a short is bought back lower', async () => {
+    const { venue, advance } = market({ ticks: script({ 1: 90 }) });
+    valueOf(await venue.submit(order({ side: 'sell', qty: 1 })));
+    advance(1000);
+    const [short] = valueOf(await venue.positions());
+    expect(short).toMatchObject({ qty: -1, entryPrice: 100, unrealizedPnl: 10 });
+    valueOf(await venue.submit(order({ clientOrderId: 'EX-1', side: 'buy', qty: 1, reduceOnly: true })));
+    expect(valueOf(await venue.positions())).toEqual([]);
+    expect(venue.groundTruth().positions).toMatchObject([{ symbol: SYMBOL, qty: 0, realizedPnl: 10 }]);
+  });
 });

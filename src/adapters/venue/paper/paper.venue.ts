@@ -68,6 +68,8 @@ export interface PaperGroundTruth {
   orders: VenueOrder[];
   fills: VenueFill[];
   log: GroundTruthEntry[];
+  /** Every symbol ever traded, flat ones included, so realised PnL stays readable. */
+  positions: PaperPosition[];
 }
 
 interface PaperOrder extends VenueOrder {
@@ -179,7 +181,12 @@ export class PaperVenue implements VenuePort {
 
   /** A copy of everything the venue accepted and filled, in the order it happened. */
   groundTruth(): PaperGroundTruth {
-    return structuredClone({ orders: this.state.orders, fills: this.state.fills, log: this.state.log });
+    return structuredClone({
+      orders: this.state.orders.map((order) => this.copy(order)),
+      fills: this.state.fills,
+      log: this.state.log,
+      positions: Object.values(this.state.positions),
+    });
   }
 
   submit(order: SubmitOrder): Promise<VenueResult<VenueOrder>> {
