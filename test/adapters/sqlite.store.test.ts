@@ -80,6 +80,20 @@ describe('sqlite store', () => {
     expect(s.nonTerminal().map((r) => r.intentId)).toEqual(['intent-1', 'intent-3']);
   });
 
+  it('changes only the fields a transition names, and clears a field set to null', async () => {
+    const s = open();
+    await s.register(recordFor(1), eventFor(1, 'intent.received'));
+    await s.transition(
+      'intent-1',
+      { status: 'SENT_TO_BROKER', tag: 'SLOW_ACK', venueOrderId: 'v-1', updatedAt: 5 },
+      eventFor(1, 'order.accepted'),
+    );
+    const after = await s.transition('intent-1', { tag: null, updatedAt: 6 }, eventFor(1, 'order.note'));
+    expect(after).toMatchObject({ status: 'SENT_TO_BROKER', tag: null, venueOrderId: 'v-1', updatedAt: 6 });
+    expect(after.snapshot).toEqual(recordFor(1).snapshot);
+    expect(s.get('intent-1')).toEqual(after);
+  });
+
   it('registers concurrent duplicates of one intent as exactly one row with one creation event', async () => {
     const s = open();
     const results = await Promise.all(
