@@ -1,0 +1,447 @@
+/**
+ * The router: executes one order's venue work (submit, cancel, replace) and reports what the venue
+ * said as the order-intent machine's events. Invariants: a failed write whose outcome is unknown is
+ * looked up by clientOrderId before anything is resent, and a found order is reported, never resent;
+ * resends keep the same clientOrderId; every retry emits exactly one `order.retry`; retries are bounded
+ * by attempts and elapsed time and end in one give-up event, leaving the order to reconcile; an order is
+ * reported rejected only on the venue's own answer; cancel is idempotent. Time only via the ClockPort.
+ */
+import { classifyOrderError } from '../domain/order-error.js';
+import type { OrderErrorContext, OrderErrorInput, OrderErrorPolicy } from '../domain/order-error.schema.js';
+import { subtractQuantities } from '../domain/quantity.js';
+import { nextRetryDelay, parseRetryPolicy, type RetryPolicy } from '../domain/retry-policy.js';
+import type { OrderIntentEvent } from '../machines/order-intent.machine.js';
+import type { ClockPort } from '../ports/clock.port.js';
+import type {
+  ReplaceOrder,
+  SubmitOrder,
+  VenueFailure,
+  VenueOrder,
+  VenuePort,
+  VenueResult,
+} from '../ports/venue.port.js';
+
+type ReportedType =
+  | 'venue.order.accepted'
+  | 'venue.order.rejected'
+  | 'venue.order.filled'
+  | 'venue.order.canceled'
+  | 'venue.order.expired'
+  | 'venue.order.replaced'
+  | 'venue.cancel.rejected'
+  | 'venue.replace.rejected';
+
+/** The order-intent machine's event for what the venue said, with the order it concerns. */
+export type RouterReport = Extract<OrderIntentEvent, { type: ReportedType }> & { clientOrderId: string };
+
+export type RouterOperation = 'submit' | 'cancel' | 'replace';
+
+/** One per retry, sent before the wait starts. */
+export interface OrderRetryEvent {
+  type: 'order.retry';
+  operation: RouterOperation;
+  clientOrderId: string;
+  correlationId: string;
+  /** The number of the call about to be made (2 for the first retry). */
+  attempt: number;
+  delayMs: number;
+  reason: string;
+  /** The error class that allowed the retry. */
+  policy: OrderErrorPolicy;
+  code?: number | string;
+}
+
+/** Sent once when an operation's bound is spent; the order is left for reconcile to settle. */
+export interface OrderGaveUpEvent {
+  type: 'order.submit.gave_up' | 'order.cancel.gave_up' | 'order.replace.gave_up';
+  clientOrderId: string;
+  correlationId: string;
+  attempts: number;
+  elapsedMs: number;
+  reason: string;
+}
+
+export type RouterEvent = RouterReport | OrderRetryEvent | OrderGaveUpEvent;
+
+export interface RouterOptions {
+  venue: VenuePort;
+  clock: ClockPort;
+  /** Partial policies are completed from DEFAULT_RETRY_POLICY. */
+  policy?: Partial<RetryPolicy>;
+  /** A number in [0, 1); the jitter seam. */
+  random: () => number;
+  onEvent: (event: RouterEvent) => void;
+  /** Ties every event of one intent together; defaults to the clientOrderId. */
+  correlationId?: string;
+}
+
+export type SubmitOutcome =
+  | { kind: 'placed'; order: VenueOrder }
+  | { kind: 'rejected'; reason: string; code?: number | string }
+  | { kind: 'gave_up'; attempts: number; reason: string };
+
+export type CancelOutcome =
+  | { kind: 'canceled'; order: VenueOrder | null; repeated: boolean }
+  | { kind: 'filled'; order: VenueOrder }
+  | { kind: 'expired'; order: VenueOrder }
+  | { kind: 'refused'; reason: string; code?: number | string }
+  | { kind: 'gave_up'; attempts: number; reason: string };
+
+export type ReplaceOutcome =
+  | { kind: 'replaced'; order: VenueOrder }
+  | { kind: 'refused'; reason: string; order?: VenueOrder; code?: number | string }
+  | { kind: 'gave_up'; attempts: number; reason: string };
+
+export interface Router {
+  submit(order: SubmitOrder): Promise<SubmitOutcome>;
+  /** Idempotent: a cancel already under way or finished is not sent again. */
+  cancel(symbol: string, clientOrderId: string): Promise<CancelOutcome>;
+  /**
+   * Amends in place when the venue can; otherwise cancels the order and, unless it filled,
+   * submits `replacement` (its quantity reduced by what the old order filled).
+   */
+  replace(order: ReplaceOrder, replacement?: SubmitOrder): Promise<ReplaceOutcome>;
+}
+
+/** What one call of a bounded operation decided. */
+type Step<T> =
+  | { done: T }
+  | { retry: { reason: string; policy: OrderErrorPolicy; code?: number | string; retryAfterMs?: number } };
+
+const OPEN_STATUSES: ReadonlySet<VenueOrder['status']> = new Set(['NEW', 'PARTIALLY_FILLED']);
+
+/**
+ * Creates a router over one venue.
+ *
+ * @example
+ * const router = createRouter({ venue, clock, random: Math.random, onEvent: (e) => actor.send(e) });
+ * const outcome = await router.submit({ clientOrderId: 'keel-1', symbol: 'BTCUSDT', side: 'buy',
+ *   type: 'market', qty: 0.01, reduceOnly: false, closePosition: false });
+ */
+export function createRouter(options: RouterOptions): Router {
+  const { venue, clock, random, onEvent } = options;
+  const policy = parseRetryPolicy(options.policy ?? {});
+  const reportedFill = new Map<string, number>();
+  const acknowledged = new Set<string>();
+  const cancels = new Map<string, Promise<CancelOutcome>>();
+  const correlationOf = (clientOrderId: string): string => options.correlationId ?? clientOrderId;
+
+  function report(event: RouterReport): void {
+    onEvent(event);
+  }
+
+  /** Reports a venue snapshot as events, once each: acknowledgement, new fills, terminal status. */
+  function reportSnapshot(order: VenueOrder): void {
+    const id = order.clientOrderId;
+    if (order.status === 'REJECTED') {
+      report({
+        type: 'venue.order.rejected',
+        clientOrderId: id,
+        reason: 'the venue reports the order REJECTED',
+      });
+      return;
+    }
+    if (!acknowledged.has(id)) {
+      acknowledged.add(id);
+      report({ type: 'venue.order.accepted', clientOrderId: id, venueOrderId: order.venueOrderId });
+    }
+    // Snapshots carry a cumulative quantity; only the part not yet reported is new.
+    const fresh = subtractQuantities(order.filledQty, reportedFill.get(id) ?? 0);
+    if (fresh > 0) {
+      reportedFill.set(id, order.filledQty);
+      report({
+        type: 'venue.order.filled',
+        clientOrderId: id,
+        qty: fresh,
+        ...(order.avgFillPrice === undefined ? {} : { price: order.avgFillPrice }),
+      });
+    }
+    if (order.status === 'CANCELED') report({ type: 'venue.order.canceled', clientOrderId: id });
+    if (order.status === 'EXPIRED') report({ type: 'venue.order.expired', clientOrderId: id });
+  }
+
+  function classify(failure: VenueFailure, context: OrderErrorContext) {
+    const input: OrderErrorInput = { venue: venue.capabilities.venue, context, message: failure.message };
+    if (failure.httpStatus !== undefined) input.httpStatus = failure.httpStatus;
+    if (failure.code !== undefined) input.code = failure.code;
+    if (failure.errno !== undefined) input.errno = failure.errno;
+    if (failure.retryAfter !== undefined) input.retryAfter = failure.retryAfter;
+    input.now = Math.max(0, Math.trunc(clock.now()));
+    return classifyOrderError(input);
+  }
+
+  /** Adapters must not throw, but one that does has left the outcome unknown: a socket-less failure. */
+  async function call<T>(request: () => Promise<VenueResult<T>>): Promise<VenueResult<T>> {
+    try {
+      return await request();
+    } catch (error) {
+      return { ok: false, message: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** The venue's view of the order: the order, `null` when it does not know it, `unknown` on a failed lookup. */
+  async function lookup(symbol: string, clientOrderId: string): Promise<VenueOrder | null | 'unknown'> {
+    const result = await call(() => venue.queryOrder(symbol, clientOrderId));
+    return result.ok ? result.value : 'unknown';
+  }
+
+  function sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      clock.setTimeout(resolve, ms);
+    });
+  }
+
+  /** Runs `step` until it is done or the policy gives up; one retry event per retry, one give-up. */
+  async function bounded<T>(
+    operation: RouterOperation,
+    clientOrderId: string,
+    step: (attempt: number) => Promise<Step<T>>,
+    gaveUp: (attempts: number, reason: string) => T,
+  ): Promise<T> {
+    const started = clock.now();
+    for (let attempt = 1; ; attempt++) {
+      const decided = await step(attempt);
+      if ('done' in decided) return decided.done;
+      const { reason, policy: errorPolicy, code, retryAfterMs } = decided.retry;
+      const elapsedMs = clock.now() - started;
+      const delayMs = nextRetryDelay(policy, attempt, elapsedMs, random(), retryAfterMs);
+      if (delayMs === null) {
+        onEvent({
+          type: `order.${operation}.gave_up`,
+          clientOrderId,
+          correlationId: correlationOf(clientOrderId),
+          attempts: attempt,
+          elapsedMs,
+          reason,
+        });
+        return gaveUp(attempt, reason);
+      }
+      onEvent({
+        type: 'order.retry',
+        operation,
+        clientOrderId,
+        correlationId: correlationOf(clientOrderId),
+        attempt: attempt + 1,
+        delayMs,
+        reason,
+        policy: errorPolicy,
+        ...(code === undefined ? {} : { code }),
+      });
+      await sleep(delayMs);
+    }
+  }
+
+  const retryOf = (
+    verdict: ReturnType<typeof classify>,
+    failure: VenueFailure,
+    reason = verdict.reason,
+  ): Step<never> => ({
+    retry: {
+      reason,
+      policy: verdict.policy,
+      ...(failure.code === undefined ? {} : { code: failure.code }),
+      ...(verdict.retryAfterMs === undefined ? {} : { retryAfterMs: verdict.retryAfterMs }),
+    },
+  });
+
+  async function submit(order: SubmitOrder): Promise<SubmitOutcome> {
+    const id = order.clientOrderId;
+    return bounded<SubmitOutcome>(
+      'submit',
+      id,
+      async () => {
+        const result = await call(() => venue.submit(order));
+        if (result.ok) {
+          reportSnapshot(result.value);
+          return { done: { kind: 'placed', order: result.value } };
+        }
+        const verdict = classify(result, 'create');
+        if (verdict.lookupFirst || verdict.policy === 'idempotent_safe') {
+          // The order may have landed: what the venue holds wins over any resend.
+          const found = await lookup(order.symbol, id);
+          if (found !== null && found !== 'unknown') {
+            reportSnapshot(found);
+            return { done: { kind: 'placed', order: found } };
+          }
+          if (verdict.policy === 'fatal' || verdict.policy === 'retryable_with_modification') {
+            // No HTTP answer means no venue evidence of a refusal: leave it to reconcile.
+            return retryOf(verdict, result, `${verdict.reason}; not resent without venue evidence`);
+          }
+          // Resending the same clientOrderId is safe: if the first send lands late the venue refuses the copy.
+          return retryOf(verdict, result);
+        }
+        if (verdict.policy === 'retryable') return retryOf(verdict, result);
+        const code = result.code;
+        report({
+          type: 'venue.order.rejected',
+          clientOrderId: id,
+          reason: verdict.reason,
+          ...(code === undefined ? {} : { code }),
+        });
+        return {
+          done: { kind: 'rejected', reason: verdict.reason, ...(code === undefined ? {} : { code }) },
+        };
+      },
+      (attempts, reason) => ({ kind: 'gave_up', attempts, reason }),
+    );
+  }
+
+  /** A cancel is finished when the order is no longer open; an open order is cancelled again. */
+  function cancelSettled(order: VenueOrder): CancelOutcome | undefined {
+    if (OPEN_STATUSES.has(order.status)) return undefined;
+    if (order.status === 'FILLED') return { kind: 'filled', order };
+    if (order.status === 'EXPIRED') return { kind: 'expired', order };
+    return { kind: 'canceled', order, repeated: false };
+  }
+
+  async function runCancel(symbol: string, id: string): Promise<CancelOutcome> {
+    return bounded<CancelOutcome>(
+      'cancel',
+      id,
+      async () => {
+        const result = await call(() => venue.cancel(symbol, id));
+        if (result.ok) {
+          reportSnapshot(result.value);
+          const settled = cancelSettled(result.value);
+          if (settled) return { done: settled };
+          return { retry: { reason: 'the venue still shows the order open', policy: 'retryable' } };
+        }
+        const verdict = classify(result, 'cancel');
+        if (verdict.lookupFirst || verdict.policy === 'idempotent_safe') {
+          const found = await lookup(symbol, id);
+          if (found === 'unknown')
+            return retryOf(verdict, result, `${verdict.reason}; its status is unknown`);
+          if (found === null) {
+            if (verdict.policy !== 'idempotent_safe') return retryOf(verdict, result);
+            // "Unknown order" confirmed by a lookup that finds nothing: the order is gone.
+            report({ type: 'venue.order.canceled', clientOrderId: id });
+            return { done: { kind: 'canceled', order: null, repeated: false } };
+          }
+          reportSnapshot(found);
+          const settled = cancelSettled(found);
+          if (settled) return { done: settled };
+          // "Unknown order" while the venue still lists it open: a false positive, cancel again.
+          return retryOf(verdict, result, `${verdict.reason}; but the venue still shows it ${found.status}`);
+        }
+        if (verdict.policy === 'retryable') return retryOf(verdict, result);
+        const code = result.code;
+        report({ type: 'venue.cancel.rejected', clientOrderId: id, reason: verdict.reason });
+        return { done: { kind: 'refused', reason: verdict.reason, ...(code === undefined ? {} : { code }) } };
+      },
+      (attempts, reason) => ({ kind: 'gave_up', attempts, reason }),
+    );
+  }
+
+  function cancel(symbol: string, clientOrderId: string): Promise<CancelOutcome> {
+    const earlier = cancels.get(clientOrderId);
+    if (earlier) {
+      // The same cancel again: share the one under way, or answer from the finished one.
+      return earlier.then((outcome) =>
+        outcome.kind === 'canceled' ? { ...outcome, repeated: true } : outcome,
+      );
+    }
+    const running = runCancel(symbol, clientOrderId);
+    cancels.set(clientOrderId, running);
+    void running.then((outcome) => {
+      // Only a settled cancel is remembered; after a refusal or a give-up a new cancel may be tried.
+      if (outcome.kind === 'refused' || outcome.kind === 'gave_up') cancels.delete(clientOrderId);
+    });
+    return running;
+  }
+
+  function matchesAmend(order: VenueOrder, wanted: ReplaceOrder): boolean {
+    return order.qty === wanted.qty && (wanted.price === undefined || order.price === wanted.price);
+  }
+
+  async function amend(order: ReplaceOrder): Promise<ReplaceOutcome> {
+    const id = order.clientOrderId;
+    const refuse = (reason: string, found?: VenueOrder, code?: number | string): Step<ReplaceOutcome> => {
+      report({ type: 'venue.replace.rejected', clientOrderId: id, reason });
+      return {
+        done: {
+          kind: 'refused',
+          reason,
+          ...(found === undefined ? {} : { order: found }),
+          ...(code === undefined ? {} : { code }),
+        },
+      };
+    };
+    return bounded<ReplaceOutcome>(
+      'replace',
+      id,
+      async () => {
+        const result = await call(() => venue.replace(order));
+        if (result.ok) {
+          reportSnapshot(result.value);
+          report({ type: 'venue.order.replaced', clientOrderId: id });
+          return { done: { kind: 'replaced', order: result.value } };
+        }
+        const verdict = classify(result, 'replace');
+        if (verdict.lookupFirst) {
+          const found = await lookup(order.symbol, id);
+          if (found !== null && found !== 'unknown') {
+            reportSnapshot(found);
+            if (!OPEN_STATUSES.has(found.status)) return refuse(`the order is ${found.status}`, found);
+            if (matchesAmend(found, order)) {
+              report({ type: 'venue.order.replaced', clientOrderId: id });
+              return { done: { kind: 'replaced', order: found } };
+            }
+          }
+          if (found === null && verdict.policy === 'fatal')
+            return refuse(verdict.reason, undefined, result.code);
+        }
+        if (verdict.policy === 'retryable' || verdict.policy === 'idempotent_safe')
+          return retryOf(verdict, result);
+        return refuse(verdict.reason, undefined, result.code);
+      },
+      (attempts, reason) => ({ kind: 'gave_up', attempts, reason }),
+    );
+  }
+
+  async function cancelThenSubmit(order: ReplaceOrder, replacement: SubmitOrder): Promise<ReplaceOutcome> {
+    const id = order.clientOrderId;
+    const giveUp = (attempts: number, reason: string): ReplaceOutcome => {
+      onEvent({
+        type: 'order.replace.gave_up',
+        clientOrderId: id,
+        correlationId: correlationOf(id),
+        attempts,
+        elapsedMs: 0,
+        reason,
+      });
+      return { kind: 'gave_up', attempts, reason };
+    };
+    const canceled = await cancel(order.symbol, id);
+    if (canceled.kind === 'gave_up') return giveUp(canceled.attempts, `cancel gave up: ${canceled.reason}`);
+    if (canceled.kind === 'refused') return { kind: 'refused', reason: canceled.reason };
+    if (canceled.kind === 'filled')
+      return { kind: 'refused', reason: 'the order filled before it was canceled', order: canceled.order };
+    const filled = canceled.order?.filledQty ?? 0;
+    const remaining = replacement.qty === undefined ? undefined : subtractQuantities(replacement.qty, filled);
+    if (remaining !== undefined && remaining <= 0) {
+      return { kind: 'refused', reason: 'the old order already filled the replacement quantity' };
+    }
+    const placed = await submit(remaining === undefined ? replacement : { ...replacement, qty: remaining });
+    if (placed.kind === 'placed') return { kind: 'replaced', order: placed.order };
+    if (placed.kind === 'gave_up')
+      return giveUp(placed.attempts, `replacement submit gave up: ${placed.reason}`);
+    return {
+      kind: 'refused',
+      reason: placed.reason,
+      ...(placed.code === undefined ? {} : { code: placed.code }),
+    };
+  }
+
+  function replace(order: ReplaceOrder, replacement?: SubmitOrder): Promise<ReplaceOutcome> {
+    if (venue.capabilities.amend) return amend(order);
+    if (!replacement) {
+      return Promise.resolve({
+        kind: 'refused',
+        reason: `${venue.capabilities.venue} cannot amend orders and no replacement order was given`,
+      });
+    }
+    return cancelThenSubmit(order, replacement);
+  }
+
+  return { submit, cancel, replace };
+}
