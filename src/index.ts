@@ -136,3 +136,21 @@ export type { GroundTruthEntry } from './adapters/venue/paper/paper.store.js';
 export { parseTickCsv } from './adapters/venue/paper/price-feed.js';
 export type { PriceTick, RandomWalk } from './adapters/venue/paper/price-feed.js';
 export type { SymbolRules } from './adapters/venue/paper/filters.js';
+export { openSqliteStore, SqliteStore } from './adapters/store/sqlite.store.js';
+export type { SqliteStoreOptions, SqliteStoreStats } from './adapters/store/sqlite.store.js';
+export { MIGRATIONS } from './adapters/store/migrations.js';
+export type { Migration } from './adapters/store/migrations.js';
+export {
+  replayJournal,
+  REGISTRY_EVENT_TYPES,
+  REGISTRY_STATUSES,
+  isRegistryEventType,
+} from './domain/registry-replay.js';
+export type { ReplayedRegistryEntry, ReplayableEvent } from './domain/registry-replay.js';
+export type {
+  StorePort,
+  RegistryRecord,
+  RegistryStatus,
+  RegistryUpdate,
+  JournalEvent,
+} from './ports/store.port.js';
