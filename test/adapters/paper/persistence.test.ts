@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -83,5 +83,13 @@ describe('paper venue determinism and persistence', () => {
     valueOf(await venue.submit(order({ qty: 0.2 })));
     expect(existsSync(join(dir, 'paper-venue.json'))).toBe(true);
     expect(readdirSync(dir)).toEqual(['paper-venue.json']);
+  });
+
+  it('refuses a state file that is not the paper venue state instead of half-reading it', () => {
+    const dir = dataDir();
+    writeFileSync(join(dir, 'paper-venue.json'), JSON.stringify({ version: 1, orders: 'none' }));
+    expect(() => openPaperVenue({ seed: 1, clock: new ManualClock(0), dataDir: dir, symbols: walk })).toThrow(
+      /paper venue state .*orders/,
+    );
   });
 });

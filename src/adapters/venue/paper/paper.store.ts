@@ -7,6 +7,7 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, wr
 import { join } from 'node:path';
 import type { VenueFill, VenueOrder } from '../../../ports/venue.port.js';
 import type { PaperPosition } from './matching.js';
+import { parsePaperState } from './paper.schema.js';
 
 /** One line of the ground truth: what the venue really did, in order. */
 export type GroundTruthEntry =
@@ -55,9 +56,7 @@ export function readPaperState(dataDir: string): PaperState | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const parsed = JSON.parse(text) as PaperState;
-  if (parsed.version !== 1) throw new Error(`paper venue state in ${dataDir} has unknown version`);
-  return parsed;
+  return parsePaperState(JSON.parse(text) as unknown, join(dataDir, STATE_FILE));
 }
 
 /** Writes the state atomically: a reader sees the previous file until the rename lands. */

@@ -38,6 +38,7 @@ import {
   type PaperPosition,
 } from './matching.js';
 import { nextPrice, type PriceTick, type RandomWalk } from './price-feed.js';
+import { checkPaperOptions } from './paper.schema.js';
 import { readPaperState, writePaperState, type GroundTruthEntry, type PaperState } from './paper.store.js';
 import { deriveSeed, seededRandom, type SeededRandom } from './rng.js';
 
@@ -108,6 +109,8 @@ export function clientOrderIdsAcceptedTwice(log: readonly GroundTruthEntry[]): s
  *   qty: 0.01, reduceOnly: false, closePosition: false });
  */
 export function openPaperVenue(options: PaperVenueOptions): PaperVenue {
+  const { clock: _clock, ticks: _ticks, ...data } = options;
+  checkPaperOptions(data);
   const saved = options.dataDir === undefined ? undefined : readPaperState(options.dataDir);
   return new PaperVenue(options, saved);
 }
@@ -177,6 +180,14 @@ export class PaperVenue implements VenuePort {
     }
     this.dirty = true;
     this.settle(undefined);
+  }
+
+  /**
+   * Steps the venue on the clock's own timer (every `stepMs`), for a daemon that has no test
+   * moving time by hand. Cancel the returned handle to stop.
+   */
+  autoStep(): { cancel(): void } {
+    return this.options.clock.setInterval(() => this.sync(), this.stepMs);
   }
 
   /** A copy of everything the venue accepted and filled, in the order it happened. */
