@@ -154,3 +154,23 @@ export type {
   RegistryUpdate,
   JournalEvent,
 } from './ports/store.port.js';
+export {
+  DEFAULT_RETRY_POLICY,
+  nextRetryDelay,
+  parseRetryPolicy,
+  retryPolicySchema,
+} from './domain/retry-policy.js';
+export type { RetryJitter, RetryPolicy } from './domain/retry-policy.js';
+export { createRouter } from './actors/router.js';
+export type {
+  CancelOutcome,
+  OrderGaveUpEvent,
+  OrderRetryEvent,
+  ReplaceOutcome,
+  Router,
+  RouterEvent,
+  RouterOperation,
+  RouterOptions,
+  RouterReport,
+  SubmitOutcome,
+} from './actors/router.js';
