@@ -27,6 +27,13 @@ describe('paper venue fault injection', () => {
     expect(valueOf(await venue.openOrders()).map((open) => open.clientOrderId)).toEqual(['EN-1']);
   });
 
+  it('answers 503 execution-status-unknown for an order that never landed when so configured', async () => {
+    const { venue } = market({ faults: { executionUnknown: { next: 1, landed: false } } });
+    expect(await venue.submit(order())).toMatchObject({ ok: false, httpStatus: 503 });
+    expect(await venue.queryOrder(SYMBOL, 'EN-1')).toEqual({ ok: true, value: null });
+    expect(venue.groundTruth().log).toEqual([]);
+  });
+
   it('answers unknown-order on a cancel of an order that is still open', async () => {
     const { venue } = market({ faults: { cancelUnknownOrder: { next: 1 } } });
     valueOf(await venue.submit(order({ type: 'limit', price: 90, timeInForce: 'GTC' })));

@@ -206,6 +206,15 @@ describe('paper venue orders', () => {
     expect(amended).toMatchObject({ status: 'FILLED', qty: 2, filledQty: 2, avgFillPrice: 100 });
   });
 
+  it('cancels a post-only order whose amended price would cross', async () => {
+    const { venue } = market();
+    valueOf(await venue.submit(order({ type: 'limit', price: 99, timeInForce: 'GTX' })));
+    const amended = valueOf(
+      await venue.replace({ clientOrderId: 'EN-1', symbol: SYMBOL, qty: 1, price: 101 }),
+    );
+    expect(amended).toMatchObject({ status: 'CANCELED', filledQty: 0 });
+  });
+
   it('keeps entry price and realised PnL of a one-way position through reduce and flip', async () => {
     const { venue, advance } = market({ ticks: script({ 1: 110 }) });
     valueOf(await venue.submit(order({ qty: 1 })));

@@ -18,8 +18,8 @@ export interface PaperFaults {
   submitTimeoutLanded?: FaultTrigger;
   /** submit answers ETIMEDOUT and the order never reached the venue. */
   submitTimeoutLost?: FaultTrigger;
-  /** submit answers HTTP 503 "Unknown error…" (execution status unknown); the order landed. */
-  executionUnknown?: FaultTrigger;
+  /** submit answers HTTP 503 "Unknown error…" (execution status unknown); the order landed unless `landed: false`. */
+  executionUnknown?: FaultTrigger & { landed?: boolean };
   /** cancel answers -2011 "Unknown order sent." although the order is still open. */
   cancelUnknownOrder?: FaultTrigger;
   /** The accepted ack reaches the stream `delayMs` late, after later events (out of order). */

@@ -17,7 +17,7 @@ const trigger = {
 const faultsSchema = z.strictObject({
   submitTimeoutLanded: z.strictObject(trigger).optional(),
   submitTimeoutLost: z.strictObject(trigger).optional(),
-  executionUnknown: z.strictObject(trigger).optional(),
+  executionUnknown: z.strictObject({ ...trigger, landed: z.boolean().optional() }).optional(),
   cancelUnknownOrder: z.strictObject(trigger).optional(),
   delayedAck: z.strictObject({ ...trigger, delayMs: z.number().int().nonnegative().optional() }).optional(),
   fillAfterCancel: z.strictObject(trigger).optional(),

@@ -283,6 +283,9 @@ export class PaperVenue implements VenuePort {
       return binanceFailure(-5022);
     }
     if (this.dice.fires('submitTimeoutLost')) return timeout();
+    // Binance's 503 "Unknown error" may or may not have reached the engine; the run decides which.
+    const unknown = this.dice.fires('executionUnknown');
+    if (unknown?.landed === false) return executionUnknown();
 
     const now = this.options.clock.now();
     const order: PaperOrder = {
@@ -314,17 +317,9 @@ export class PaperVenue implements VenuePort {
     this.emit(this.event(order, 'venue.order.accepted'), delayed ? (delayed.delayMs ?? this.stepMs) : 0);
     if (!conditional) this.takeLiquidity(order, last, now, true);
 
-    const landedTimeout = this.dice.fires('submitTimeoutLanded');
-    const unknown = landedTimeout ? undefined : this.dice.fires('executionUnknown');
     this.dirty = true;
-    if (landedTimeout) return timeout();
-    if (unknown) {
-      return {
-        ok: false,
-        httpStatus: 503,
-        message: 'Unknown error, please check your request or try again later.',
-      };
-    }
+    if (unknown) return executionUnknown();
+    if (this.dice.fires('submitTimeoutLanded')) return timeout();
     return { ok: true, value: this.copy(order) };
   }
 
@@ -362,7 +357,11 @@ export class PaperVenue implements VenuePort {
     if (!isMultipleOf(request.qty, rules.stepSize)) return binanceFailure(-1111);
     if (request.qty === order.qty && price === order.price) return binanceFailure(-5027);
     const now = this.options.clock.now();
-    if (request.qty <= order.filledQty) {
+    const last = this.state.prices[order.symbol];
+    if (order.timeInForce === 'GTX' && last !== undefined && limitCrosses(order.side, price, last)) {
+      // Binance cancels a post-only order whose amended price would take, rather than refusing the amend.
+      this.finish(order, 'CANCELED', now, 'amended post-only order would cross');
+    } else if (request.qty <= order.filledQty) {
       // Binance cancels an amend that leaves nothing to fill instead of refusing it.
       this.finish(order, 'CANCELED', now, 'amended quantity at or below the filled quantity');
     } else {
@@ -378,7 +377,6 @@ export class PaperVenue implements VenuePort {
         ts: now,
       });
       this.emit(this.event(order, 'venue.order.replaced', { qty: order.qty, price }));
-      const last = this.state.prices[order.symbol];
       if (last !== undefined) this.takeLiquidity(order, last, now, true);
     }
     this.dirty = true;
@@ -620,4 +618,12 @@ export class PaperVenue implements VenuePort {
 
 function timeout(): VenueFailure {
   return { ok: false, errno: 'ETIMEDOUT', message: 'request timed out before the venue answered' };
+}
+
+function executionUnknown(): VenueFailure {
+  return {
+    ok: false,
+    httpStatus: 503,
+    message: 'Unknown error, please check your request or try again later.',
+  };
 }
