@@ -94,6 +94,23 @@ describe('sqlite store', () => {
     expect(s.get('intent-1')).toEqual(after);
   });
 
+  it('returns from register and transition exactly the record a later read sees', async () => {
+    const s = open();
+    const { record } = await s.register(
+      recordFor(1, { snapshot: undefined }),
+      eventFor(1, 'intent.received'),
+    );
+    expect(record).toEqual(s.get('intent-1'));
+    expect(record.snapshot).toBeNull();
+    const moved = await s.transition(
+      'intent-1',
+      { snapshot: { value: 'sent', dropped: undefined }, updatedAt: 3 },
+      eventFor(1, 'order.submitting'),
+    );
+    expect(moved).toEqual(s.get('intent-1'));
+    expect(moved.snapshot).toEqual({ value: 'sent' });
+  });
+
   it('registers concurrent duplicates of one intent as exactly one row with one creation event', async () => {
     const s = open();
     const results = await Promise.all(

@@ -28,8 +28,17 @@ export class JournalMirror {
   append(events: readonly JournalEvent[]): void {
     const fresh = events.filter((event) => (event.seq ?? 0) > this.last);
     if (fresh.length === 0) return;
-    const text = fresh.map((event) => `${JSON.stringify(event)}\n`).join('');
-    writeSync(this.fd, text);
+    const bytes = Buffer.from(fresh.map((event) => `${JSON.stringify(event)}\n`).join(''), 'utf8');
+    const size = fstatSync(this.fd).size;
+    try {
+      for (let written = 0; written < bytes.length;) {
+        written += writeSync(this.fd, bytes, written, bytes.length - written);
+      }
+    } catch (error) {
+      // Never leave a torn line in the middle of the file: the next append would follow it.
+      ftruncateSync(this.fd, size);
+      throw error;
+    }
     this.last = fresh[fresh.length - 1]?.seq ?? this.last;
   }
 

@@ -1,11 +1,9 @@
 /**
- * The durable store on SQLite (better-sqlite3, WAL, synchronous=FULL): the order registry and
- * its journal in one file, plus a JSONL mirror of the journal beside it.
- * Invariants: a registry change and the journal events that explain it commit in one
- * transaction; a write's promise resolves only after its transaction committed (group commit
- * batches concurrent writes into one transaction, each write isolated by a savepoint so one
- * failure cannot undo its neighbours); one row per intent id and per clientOrderId; the
- * registry always equals `replayJournal` of the journal.
+ * The durable store on SQLite (better-sqlite3, WAL, synchronous=FULL): registry, journal, JSONL mirror.
+ * Invariants: a registry change and the events that explain it commit in one transaction; a write
+ * resolves only after its commit (group commit, one savepoint per write); one row per intent id and
+ * per clientOrderId; the registry equals `replayJournal` of the journal. One process writes a data
+ * dir (the runtime's single-instance lock); others may only read it.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -186,7 +184,8 @@ export class SqliteStore implements StorePort {
         venueOrderId: record.venueOrderId,
       };
       this.insertEvent(registryEvent(event, REGISTRY_EVENT_TYPES.created, null, record.status, data));
-      return { record: { ...record }, created: true };
+      // Read back so the caller sees exactly what a restart will see (JSON round trip included).
+      return { record: this.mustGet(record.intentId), created: true };
     });
   }
 
@@ -215,7 +214,7 @@ export class SqliteStore implements StorePort {
         venueOrderId: after.venueOrderId,
       };
       this.insertEvent(registryEvent(event, REGISTRY_EVENT_TYPES.updated, before.status, after.status, data));
-      return after;
+      return this.mustGet(intentId);
     });
   }
 
@@ -237,26 +236,16 @@ export class SqliteStore implements StorePort {
   }
 
   nonTerminal(): RegistryRecord[] {
-    return this.db
-      .prepare<[], RegistryRow>(
-        "SELECT * FROM registry WHERE status IN ('CREATED', 'SENT_TO_BROKER') ORDER BY created_at, intent_id",
-      )
-      .all()
-      .map(toRecord);
+    return this.statements.nonTerminal.all().map(toRecord);
   }
 
   list(filter: { status?: RegistryStatus; limit?: number } = {}): RegistryRecord[] {
+    // LIMIT -1 is SQLite's "no limit".
     const limit = filter.limit ?? -1;
     const rows =
       filter.status === undefined
-        ? this.db
-            .prepare<[number], RegistryRow>('SELECT * FROM registry ORDER BY created_at, intent_id LIMIT ?')
-            .all(limit)
-        : this.db
-            .prepare<[string, number], RegistryRow>(
-              'SELECT * FROM registry WHERE status = ? ORDER BY created_at, intent_id LIMIT ?',
-            )
-            .all(filter.status, limit);
+        ? this.statements.listAll.all(limit)
+        : this.statements.listByStatus.all(filter.status, limit);
     return rows.map(toRecord);
   }
 
@@ -288,6 +277,16 @@ export class SqliteStore implements StorePort {
       this.db.close();
     })();
     return this.closing;
+  }
+
+  private mustGet(intentId: string): RegistryRecord {
+    const row = this.statements.getById.get(intentId);
+    if (!row)
+      throw new KeelError(
+        ERROR_CODES.unknownIntent,
+        `intent ${intentId} vanished inside its own transaction`,
+      );
+    return toRecord(row);
   }
 
   private insertEvent(event: JournalEvent): void {
@@ -401,6 +400,15 @@ function prepareStatements(db: Database.Database) {
          causing_event_id, from_state, to_state, data)
        VALUES (@event_id, @ts, @correlation_id, @client_order_id, @type, @stage, @source, @reason_code,
          @causing_event_id, @from_state, @to_state, @data)`,
+    ),
+    nonTerminal: db.prepare<[], RegistryRow>(
+      "SELECT * FROM registry WHERE status IN ('CREATED', 'SENT_TO_BROKER') ORDER BY created_at, intent_id",
+    ),
+    listAll: db.prepare<[number], RegistryRow>(
+      'SELECT * FROM registry ORDER BY created_at, intent_id LIMIT ?',
+    ),
+    listByStatus: db.prepare<[string, number], RegistryRow>(
+      'SELECT * FROM registry WHERE status = ? ORDER BY created_at, intent_id LIMIT ?',
     ),
     journalAfter: db.prepare<[number], JournalRow>('SELECT * FROM journal WHERE seq > ? ORDER BY seq'),
     journalByCorrelation: db.prepare<[string], JournalRow>(
