@@ -34,6 +34,22 @@ type ReportedType =
 /** The order-intent machine's event for what the venue said, with the order it concerns. */
 export type RouterReport = Extract<OrderIntentEvent, { type: ReportedType }> & { clientOrderId: string };
 
+/**
+ * The machine event inside a report, for `actor.send`: the clientOrderId only routes it.
+ *
+ * @example
+ * onEvent: (event) => { if (isRouterReport(event)) actor.send(toIntentEvent(event)); }
+ */
+export function toIntentEvent(report: RouterReport): Extract<OrderIntentEvent, { type: ReportedType }> {
+  const { clientOrderId: _routedBy, ...event } = report;
+  return event;
+}
+
+/** True for the reports the order-intent machine consumes; false for retry and give-up telemetry. */
+export function isRouterReport(event: RouterEvent): event is RouterReport {
+  return event.type.startsWith('venue.');
+}
+
 export type RouterOperation = 'submit' | 'cancel' | 'replace';
 
 /** One per retry, sent before the wait starts. */
