@@ -117,12 +117,16 @@ export interface Router {
    * submits `replacement` (its quantity reduced by what the old order filled).
    */
   replace(order: ReplaceOrder, replacement?: SubmitOrder): Promise<ReplaceOutcome>;
+  /** Stops retrying: every waiting operation gives up (with its give-up event) instead of calling again. */
+  close(): void;
 }
 
 /** What one call of a bounded operation decided. */
 type Step<T> =
   | { done: T }
   | { retry: { reason: string; policy: OrderErrorPolicy; code?: number | string; retryAfterMs?: number } };
+
+const CLOSED_REASON = 'the router was closed; the order is left to reconcile';
 
 const OPEN_STATUSES: ReadonlySet<VenueOrder['status']> = new Set(['NEW', 'PARTIALLY_FILLED']);
 
@@ -141,6 +145,8 @@ export function createRouter(options: RouterOptions): Router {
   const acknowledged = new Set<string>();
   const cancels = new Map<string, Promise<CancelOutcome>>();
   const correlationOf = (clientOrderId: string): string => options.correlationId ?? clientOrderId;
+  const waits = new Set<() => void>();
+  let closed = false;
 
   function report(event: RouterReport): void {
     onEvent(event);
@@ -201,9 +207,16 @@ export function createRouter(options: RouterOptions): Router {
     return result.ok ? result.value : 'unknown';
   }
 
+  /** Waits on the clock; `close` ends every wait at once so no timer outlives the router. */
   function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      clock.setTimeout(resolve, ms);
+      const wake = (): void => {
+        waits.delete(wake);
+        timer.cancel();
+        resolve();
+      };
+      const timer = clock.setTimeout(wake, ms);
+      waits.add(wake);
     });
   }
 
@@ -215,23 +228,25 @@ export function createRouter(options: RouterOptions): Router {
     gaveUp: (attempts: number, reason: string) => T,
   ): Promise<T> {
     const started = clock.now();
+    const giveUp = (attempts: number, reason: string): T => {
+      onEvent({
+        type: `order.${operation}.gave_up`,
+        clientOrderId,
+        correlationId: correlationOf(clientOrderId),
+        attempts,
+        elapsedMs: clock.now() - started,
+        reason,
+      });
+      return gaveUp(attempts, reason);
+    };
     for (let attempt = 1; ; attempt++) {
+      if (closed) return giveUp(attempt - 1, CLOSED_REASON);
       const decided = await step(attempt);
       if ('done' in decided) return decided.done;
       const { reason, policy: errorPolicy, code, retryAfterMs } = decided.retry;
       const elapsedMs = clock.now() - started;
       const delayMs = nextRetryDelay(policy, attempt, elapsedMs, random(), retryAfterMs);
-      if (delayMs === null) {
-        onEvent({
-          type: `order.${operation}.gave_up`,
-          clientOrderId,
-          correlationId: correlationOf(clientOrderId),
-          attempts: attempt,
-          elapsedMs,
-          reason,
-        });
-        return gaveUp(attempt, reason);
-      }
+      if (delayMs === null) return giveUp(attempt, reason);
       onEvent({
         type: 'order.retry',
         operation,
@@ -260,6 +275,13 @@ export function createRouter(options: RouterOptions): Router {
     },
   });
 
+  /** The venue holds the order, unless its own status says it refused it. */
+  function placedOutcome(order: VenueOrder): SubmitOutcome {
+    return order.status === 'REJECTED'
+      ? { kind: 'rejected', reason: 'the venue reports the order REJECTED' }
+      : { kind: 'placed', order };
+  }
+
   async function submit(order: SubmitOrder): Promise<SubmitOutcome> {
     const id = order.clientOrderId;
     return bounded<SubmitOutcome>(
@@ -269,7 +291,7 @@ export function createRouter(options: RouterOptions): Router {
         const result = await call(() => venue.submit(order));
         if (result.ok) {
           reportSnapshot(result.value);
-          return { done: { kind: 'placed', order: result.value } };
+          return { done: placedOutcome(result.value) };
         }
         const verdict = classify(result, 'create');
         if (verdict.lookupFirst || verdict.policy === 'idempotent_safe') {
@@ -277,7 +299,7 @@ export function createRouter(options: RouterOptions): Router {
           const found = await lookup(order.symbol, id);
           if (found !== null && found !== 'unknown') {
             reportSnapshot(found);
-            return { done: { kind: 'placed', order: found } };
+            return { done: placedOutcome(found) };
           }
           if (verdict.policy === 'fatal' || verdict.policy === 'retryable_with_modification') {
             // No HTTP answer means no venue evidence of a refusal: leave it to reconcile.
@@ -416,13 +438,14 @@ export function createRouter(options: RouterOptions): Router {
 
   async function cancelThenSubmit(order: ReplaceOrder, replacement: SubmitOrder): Promise<ReplaceOutcome> {
     const id = order.clientOrderId;
+    const started = clock.now();
     const giveUp = (attempts: number, reason: string): ReplaceOutcome => {
       onEvent({
         type: 'order.replace.gave_up',
         clientOrderId: id,
         correlationId: correlationOf(id),
         attempts,
-        elapsedMs: 0,
+        elapsedMs: clock.now() - started,
         reason,
       });
       return { kind: 'gave_up', attempts, reason };
@@ -459,5 +482,10 @@ export function createRouter(options: RouterOptions): Router {
     return cancelThenSubmit(order, replacement);
   }
 
-  return { submit, cancel, replace };
+  function close(): void {
+    closed = true;
+    for (const wake of [...waits]) wake();
+  }
+
+  return { submit, cancel, replace, close };
 }

@@ -185,6 +185,18 @@ describe('router submit', () => {
     ]);
   });
 
+  it('answers rejected, not placed, when the order the lookup found was rejected by the venue', async () => {
+    const { clock, venue, router, ofType } = setup();
+    venue.script('submit', TIMEOUT).script('queryOrder', ok(venueOrder({ status: 'REJECTED' })));
+
+    const outcome = await settle(clock, router.submit(ORDER));
+
+    expect(outcome.kind).toBe('rejected');
+    expect(venue.callsOf('submit')).toHaveLength(1);
+    expect(ofType('venue.order.rejected')).toHaveLength(1);
+    expect(ofType('venue.order.accepted')).toHaveLength(0);
+  });
+
   it('never reports a rejection without a venue answer when the adapter throws', async () => {
     const { clock, venue, router, ofType } = setup({ maxAttempts: 2 });
     // Nothing scripted for submit: the fake venue throws, as a broken adapter would.
@@ -194,6 +206,24 @@ describe('router submit', () => {
 
     expect(outcome.kind).toBe('gave_up');
     expect(ofType('venue.order.rejected')).toHaveLength(0);
+    expect(ofType('order.submit.gave_up')).toHaveLength(1);
+  });
+});
+
+describe('router close', () => {
+  it('ends a waiting retry with one give-up and no further venue call', async () => {
+    const { clock, venue, router, ofType } = setup();
+    venue.script('submit', UNAVAILABLE, UNAVAILABLE);
+
+    const pending = router.submit(ORDER);
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(ofType('order.retry')).toHaveLength(1);
+    router.close();
+    const outcome = await pending;
+    clock.advance(60_000);
+
+    expect(outcome).toMatchObject({ kind: 'gave_up', attempts: 1 });
+    expect(venue.callsOf('submit')).toHaveLength(1);
     expect(ofType('order.submit.gave_up')).toHaveLength(1);
   });
 });
