@@ -177,8 +177,8 @@ export class PaperVenue implements VenuePort {
     while (this.state.lastStepAt + this.stepMs <= now) {
       this.state.lastStepAt += this.stepMs;
       for (const symbol of Object.keys(this.symbols)) this.stepSymbol(symbol, this.state.lastStepAt);
+      this.dirty = true;
     }
-    this.dirty = true;
     this.settle(undefined);
   }
 
