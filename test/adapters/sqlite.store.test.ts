@@ -111,6 +111,26 @@ describe('sqlite store', () => {
     expect(moved.snapshot).toEqual({ value: 'sent' });
   });
 
+  it('journals each registry change as a store event caused by the caller event, with from and to', async () => {
+    const s = open();
+    const received = eventFor(1, 'intent.received');
+    const accepted = eventFor(1, 'order.accepted', { reasonCode: 'VENUE_ACK' });
+    await s.register(recordFor(1), received);
+    await s.transition('intent-1', { status: 'SENT_TO_BROKER', venueOrderId: 'v-1', updatedAt: 4 }, accepted);
+    const registryEvents = s.journal({ correlationId: 'corr-1' }).filter((e) => e.source === 'store');
+    expect(registryEvents).toMatchObject([
+      { type: 'registry.created', causingEventId: received.eventId, from: null, to: 'CREATED' },
+      {
+        type: 'registry.updated',
+        causingEventId: accepted.eventId,
+        reasonCode: 'VENUE_ACK',
+        from: 'CREATED',
+        to: 'SENT_TO_BROKER',
+        data: { intentId: 'intent-1', status: 'SENT_TO_BROKER', tag: null, venueOrderId: 'v-1' },
+      },
+    ]);
+  });
+
   it('registers concurrent duplicates of one intent as exactly one row with one creation event', async () => {
     const s = open();
     const results = await Promise.all(
