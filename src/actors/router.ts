@@ -124,6 +124,8 @@ export interface Router {
 /** What one call of a bounded operation decided. */
 type Step<T> =
   | { done: T }
+  /** Ends at once with the give-up event: nothing may safely be sent again. */
+  | { giveUp: string }
   | { retry: { reason: string; policy: OrderErrorPolicy; code?: number | string; retryAfterMs?: number } };
 
 const CLOSED_REASON = 'the router was closed; the order is left to reconcile';
@@ -243,6 +245,7 @@ export function createRouter(options: RouterOptions): Router {
       if (closed) return giveUp(attempt - 1, CLOSED_REASON);
       const decided = await step(attempt);
       if ('done' in decided) return decided.done;
+      if ('giveUp' in decided) return giveUp(attempt, decided.giveUp);
       const { reason, policy: errorPolicy, code, retryAfterMs } = decided.retry;
       const elapsedMs = clock.now() - started;
       const delayMs = nextRetryDelay(policy, attempt, elapsedMs, random(), retryAfterMs);
@@ -284,10 +287,21 @@ export function createRouter(options: RouterOptions): Router {
 
   async function submit(order: SubmitOrder): Promise<SubmitOutcome> {
     const id = order.clientOrderId;
+    // Set while the venue's view of an ambiguous send is still unknown: look again, never resend.
+    let unresolved: Step<never> | null = null;
     return bounded<SubmitOutcome>(
       'submit',
       id,
       async () => {
+        if (unresolved) {
+          const found = await lookup(order.symbol, id);
+          if (found === 'unknown') return unresolved;
+          unresolved = null;
+          if (found !== null) {
+            reportSnapshot(found);
+            return { done: placedOutcome(found) };
+          }
+        }
         const result = await call(() => venue.submit(order));
         if (result.ok) {
           reportSnapshot(result.value);
@@ -302,10 +316,16 @@ export function createRouter(options: RouterOptions): Router {
             return { done: placedOutcome(found) };
           }
           if (verdict.policy === 'fatal' || verdict.policy === 'retryable_with_modification') {
-            // No HTTP answer means no venue evidence of a refusal: leave it to reconcile.
-            return retryOf(verdict, result, `${verdict.reason}; not resent without venue evidence`);
+            // No HTTP answer, so no venue evidence of a refusal, and no licence to resend: reconcile decides.
+            return { giveUp: `${verdict.reason}; the order's fate is unknown` };
           }
-          // Resending the same clientOrderId is safe: if the first send lands late the venue refuses the copy.
+          if (found === 'unknown') {
+            // Venues refuse a duplicate clientOrderId only while the first order is open; a landed
+            // order that already filled would be doubled by a resend, so only a lookup may follow.
+            unresolved = retryOf(verdict, result, `${verdict.reason}; the lookup failed, look again`);
+            return unresolved;
+          }
+          // Not found: resend the same clientOrderId; should the first send land late, the venue refuses the copy.
           return retryOf(verdict, result);
         }
         if (verdict.policy === 'retryable') return retryOf(verdict, result);

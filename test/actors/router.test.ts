@@ -197,15 +197,42 @@ describe('router submit', () => {
     expect(ofType('venue.order.accepted')).toHaveLength(0);
   });
 
-  it('never reports a rejection without a venue answer when the adapter throws', async () => {
-    const { clock, venue, router, ofType } = setup({ maxAttempts: 2 });
+  it('neither rejects nor resends when the adapter throws and the lookup finds nothing', async () => {
+    const { clock, venue, router, ofType } = setup();
     // Nothing scripted for submit: the fake venue throws, as a broken adapter would.
-    venue.script('queryOrder', ok(null), ok(null));
+    venue.script('queryOrder', ok(null));
 
     const outcome = await settle(clock, router.submit(ORDER));
 
-    expect(outcome.kind).toBe('gave_up');
+    expect(outcome).toMatchObject({ kind: 'gave_up', attempts: 1 });
+    expect(venue.callsOf('submit')).toHaveLength(1);
     expect(ofType('venue.order.rejected')).toHaveLength(0);
+    expect(ofType('order.submit.gave_up')).toHaveLength(1);
+  });
+
+  it('looks up again instead of resending when the lookup after a timeout fails', async () => {
+    const { clock, venue, router, ofType } = setup();
+    venue
+      .script('submit', TIMEOUT)
+      .script('queryOrder', TIMEOUT, ok(venueOrder({ status: 'FILLED', filledQty: 1 })));
+
+    const outcome = await settle(clock, router.submit(ORDER));
+
+    expect(outcome.kind).toBe('placed');
+    expect(venue.calls.map((call) => call.method)).toEqual(['submit', 'queryOrder', 'queryOrder']);
+    expect(ofType('order.retry')).toHaveLength(1);
+    expect(ofType('venue.order.filled')).toHaveLength(1);
+  });
+
+  it('gives up without resending while every lookup fails', async () => {
+    const { clock, venue, router, ofType } = setup({ maxAttempts: 3 });
+    venue.script('submit', TIMEOUT).script('queryOrder', TIMEOUT, TIMEOUT, TIMEOUT);
+
+    const outcome = await settle(clock, router.submit(ORDER));
+
+    expect(outcome).toMatchObject({ kind: 'gave_up', attempts: 3 });
+    expect(venue.callsOf('submit')).toHaveLength(1);
+    expect(venue.callsOf('queryOrder')).toHaveLength(3);
     expect(ofType('order.submit.gave_up')).toHaveLength(1);
   });
 });
