@@ -42,6 +42,20 @@ describe('paper venue fault injection', () => {
     expect(valueOf(await venue.cancel(SYMBOL, 'EN-1')).status).toBe('CANCELED');
   });
 
+  it('times out a cancel that landed, and one that did not', async () => {
+    const { venue } = market({
+      faults: { cancelTimeoutLanded: { next: 1 }, cancelTimeoutLost: { next: 1 } },
+    });
+    valueOf(await venue.submit(order({ type: 'limit', price: 90, timeInForce: 'GTC' })));
+    valueOf(
+      await venue.submit(order({ clientOrderId: 'EN-2', type: 'limit', price: 90, timeInForce: 'GTC' })),
+    );
+    expect(await venue.cancel(SYMBOL, 'EN-1')).toMatchObject({ ok: false, errno: 'ETIMEDOUT' });
+    expect(valueOf(await venue.queryOrder(SYMBOL, 'EN-1'))?.status).toBe('NEW');
+    expect(await venue.cancel(SYMBOL, 'EN-2')).toMatchObject({ ok: false, errno: 'ETIMEDOUT' });
+    expect(valueOf(await venue.queryOrder(SYMBOL, 'EN-2'))?.status).toBe('CANCELED');
+  });
+
   it('delivers a delayed ack after the fill it preceded', async () => {
     const { venue, messages, advance } = market({ faults: { delayedAck: { next: 1, delayMs: 500 } } });
     valueOf(await venue.submit(order()));

@@ -20,6 +20,10 @@ export interface PaperFaults {
   submitTimeoutLost?: FaultTrigger;
   /** submit answers HTTP 503 "Unknown error…" (execution status unknown); the order landed unless `landed: false`. */
   executionUnknown?: FaultTrigger & { landed?: boolean };
+  /** cancel answers ETIMEDOUT but the order was cancelled. */
+  cancelTimeoutLanded?: FaultTrigger;
+  /** cancel answers ETIMEDOUT and the order is still open. */
+  cancelTimeoutLost?: FaultTrigger;
   /** cancel answers -2011 "Unknown order sent." although the order is still open. */
   cancelUnknownOrder?: FaultTrigger;
   /** The accepted ack reaches the stream `delayMs` late, after later events (out of order). */

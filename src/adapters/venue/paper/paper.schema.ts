@@ -19,6 +19,8 @@ const faultsSchema = z.strictObject({
   submitTimeoutLost: z.strictObject(trigger).optional(),
   executionUnknown: z.strictObject({ ...trigger, landed: z.boolean().optional() }).optional(),
   cancelUnknownOrder: z.strictObject(trigger).optional(),
+  cancelTimeoutLanded: z.strictObject(trigger).optional(),
+  cancelTimeoutLost: z.strictObject(trigger).optional(),
   delayedAck: z.strictObject({ ...trigger, delayMs: z.number().int().nonnegative().optional() }).optional(),
   fillAfterCancel: z.strictObject(trigger).optional(),
   duplicateFill: z.strictObject(trigger).optional(),

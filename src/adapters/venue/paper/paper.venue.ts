@@ -329,6 +329,7 @@ export class PaperVenue implements VenuePort {
     const order = this.latest(symbol, clientOrderId);
     if (!order || !LIVE.has(order.status)) return binanceFailure(-2011);
     if (this.dice.fires('cancelUnknownOrder')) return binanceFailure(-2011);
+    if (this.dice.fires('cancelTimeoutLost')) return timeout();
     const now = this.options.clock.now();
     const lateFill = !order.conditional || order.triggered ? this.dice.fires('fillAfterCancel') : undefined;
     const answered = this.copy({ ...order, status: 'CANCELED', updatedAt: now });
@@ -342,6 +343,7 @@ export class PaperVenue implements VenuePort {
       this.finish(order, 'CANCELED', now, 'canceled by request');
     }
     this.dirty = true;
+    if (this.dice.fires('cancelTimeoutLanded')) return timeout();
     return { ok: true, value: answered };
   }
 
