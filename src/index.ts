@@ -161,9 +161,10 @@ export {
   retryPolicySchema,
 } from './domain/retry-policy.js';
 export type { RetryJitter, RetryPolicy } from './domain/retry-policy.js';
-export { createRouter } from './actors/router.js';
+export { createRouter, isRouterReport, toIntentEvent } from './actors/router.js';
 export type {
   CancelOutcome,
+  LookupOutcome,
   OrderGaveUpEvent,
   OrderRetryEvent,
   ReplaceOutcome,

@@ -29,7 +29,8 @@ type ReportedType =
   | 'venue.order.expired'
   | 'venue.order.replaced'
   | 'venue.cancel.rejected'
-  | 'venue.replace.rejected';
+  | 'venue.replace.rejected'
+  | 'venue.order.unknown';
 
 /** The order-intent machine's event for what the venue said, with the order it concerns. */
 export type RouterReport = Extract<OrderIntentEvent, { type: ReportedType }> & { clientOrderId: string };
@@ -50,7 +51,7 @@ export function isRouterReport(event: RouterEvent): event is RouterReport {
   return event.type.startsWith('venue.');
 }
 
-export type RouterOperation = 'submit' | 'cancel' | 'replace';
+export type RouterOperation = 'submit' | 'cancel' | 'replace' | 'lookup';
 
 /** One per retry, sent before the wait starts. */
 export interface OrderRetryEvent {
@@ -64,12 +65,14 @@ export interface OrderRetryEvent {
   reason: string;
   /** The error class that allowed the retry. */
   policy: OrderErrorPolicy;
+  /** The retry policy's bound on calls, so a reader sees how many remain. */
+  maxAttempts: number;
   code?: number | string;
 }
 
 /** Sent once when an operation's bound is spent; the order is left for reconcile to settle. */
 export interface OrderGaveUpEvent {
-  type: 'order.submit.gave_up' | 'order.cancel.gave_up' | 'order.replace.gave_up';
+  type: 'order.submit.gave_up' | 'order.cancel.gave_up' | 'order.replace.gave_up' | 'order.lookup.gave_up';
   clientOrderId: string;
   correlationId: string;
   attempts: number;
@@ -108,6 +111,11 @@ export type ReplaceOutcome =
   | { kind: 'refused'; reason: string; order?: VenueOrder; code?: number | string }
   | { kind: 'gave_up'; attempts: number; reason: string };
 
+export type LookupOutcome =
+  | { kind: 'found'; order: VenueOrder }
+  | { kind: 'not_found' }
+  | { kind: 'gave_up'; attempts: number; reason: string };
+
 export interface Router {
   submit(order: SubmitOrder): Promise<SubmitOutcome>;
   /** Idempotent: a cancel already under way or finished is not sent again. */
@@ -119,6 +127,11 @@ export interface Router {
   replace(order: ReplaceOrder, replacement?: SubmitOrder): Promise<ReplaceOutcome>;
   /** Stops retrying: every waiting operation gives up (with its give-up event) instead of calling again. */
   close(): void;
+  /**
+   * Answers the machine's `order.lookup.requested`: reports what the venue holds, or
+   * `venue.order.unknown` when it does not know the order (counted by the machine, never terminal).
+   */
+  lookup(symbol: string, clientOrderId: string): Promise<LookupOutcome>;
 }
 
 /** What one call of a bounded operation decided. */
@@ -259,6 +272,7 @@ export function createRouter(options: RouterOptions): Router {
         delayMs,
         reason,
         policy: errorPolicy,
+        maxAttempts: policy.maxAttempts,
         ...(code === undefined ? {} : { code }),
       });
       await sleep(delayMs);
@@ -507,5 +521,29 @@ export function createRouter(options: RouterOptions): Router {
     for (const wake of [...waits]) wake();
   }
 
-  return { submit, cancel, replace, close };
+  function lookupOrder(symbol: string, id: string): Promise<LookupOutcome> {
+    return bounded<LookupOutcome>(
+      'lookup',
+      id,
+      async () => {
+        const result = await call(() => venue.queryOrder(symbol, id));
+        if (result.ok) {
+          if (result.value === null) {
+            report({ type: 'venue.order.unknown', clientOrderId: id });
+            return { done: { kind: 'not_found' } };
+          }
+          reportSnapshot(result.value);
+          return { done: { kind: 'found', order: result.value } };
+        }
+        const verdict = classify(result, 'query');
+        // A read changes nothing, so any refusal that may pass later is simply asked again.
+        if (verdict.policy === 'retryable' || verdict.policy === 'idempotent_safe')
+          return retryOf(verdict, result);
+        return { giveUp: verdict.reason };
+      },
+      (attempts, reason) => ({ kind: 'gave_up', attempts, reason }),
+    );
+  }
+
+  return { submit, cancel, replace, close, lookup: lookupOrder };
 }

@@ -88,6 +88,21 @@ describe('router reports driving a strict order-intent actor', () => {
     expect(snapshot.context.rejectCode).toBe('-2019');
   });
 
+  it('keeps an intent whose ack timed out in needs-reconcile when the lookup finds nothing', async () => {
+    const { clock, venue, actor, router } = wire();
+    venue.script('queryOrder', ok(null), ok(venueOrder()));
+
+    actor.send({ type: 'intent.submit' });
+    actor.send({ type: 'venue.request.timeout' });
+    await settle(clock, router.lookup('BTCUSDT', 'keel-1'));
+    expect(actor.getSnapshot().hasTag('needs-reconcile')).toBe(true);
+    expect(actor.getSnapshot().context.notFoundCount).toBe(1);
+
+    await settle(clock, router.lookup('BTCUSDT', 'keel-1'));
+    expect(actor.getSnapshot().hasTag('needs-reconcile')).toBe(false);
+    expect(actor.getSnapshot().context.venueOrderId).toBe('v-1');
+  });
+
   it('leaves the intent in flight, not rejected, when the router gives up', async () => {
     const { clock, venue, actor, router, telemetry } = wire();
     const unavailable = failure({ httpStatus: 503, message: 'Service Unavailable.' });

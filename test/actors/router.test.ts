@@ -237,6 +237,68 @@ describe('router submit', () => {
   });
 });
 
+describe('router lookup', () => {
+  it('reports what the venue holds for the order', async () => {
+    const { clock, venue, router, ofType } = setup();
+    venue.script('queryOrder', ok(venueOrder({ status: 'PARTIALLY_FILLED', filledQty: 0.4 })));
+
+    const outcome = await settle(clock, router.lookup('BTCUSDT', 'keel-1'));
+
+    expect(outcome.kind).toBe('found');
+    expect(ofType('venue.order.accepted')).toHaveLength(1);
+    expect(ofType('venue.order.filled')).toEqual([
+      { type: 'venue.order.filled', clientOrderId: 'keel-1', qty: 0.4 },
+    ]);
+  });
+
+  it('reports only the fills not reported before', async () => {
+    const { clock, venue, router, ofType } = setup();
+    venue.script(
+      'queryOrder',
+      ok(venueOrder({ status: 'PARTIALLY_FILLED', filledQty: 0.4 })),
+      ok(venueOrder({ status: 'FILLED', filledQty: 1 })),
+    );
+
+    await settle(clock, router.lookup('BTCUSDT', 'keel-1'));
+    await settle(clock, router.lookup('BTCUSDT', 'keel-1'));
+
+    expect(ofType('venue.order.filled').map((event) => (event as { qty: number }).qty)).toEqual([0.4, 0.6]);
+    expect(ofType('venue.order.accepted')).toHaveLength(1);
+  });
+
+  it('reports an order the venue does not know as unknown, not as gone', async () => {
+    const { clock, venue, router, ofType } = setup();
+    venue.script('queryOrder', ok(null));
+
+    const outcome = await settle(clock, router.lookup('BTCUSDT', 'keel-1'));
+
+    expect(outcome.kind).toBe('not_found');
+    expect(ofType('venue.order.unknown')).toHaveLength(1);
+    expect(ofType('venue.order.canceled')).toHaveLength(0);
+    expect(ofType('venue.order.rejected')).toHaveLength(0);
+  });
+
+  it('retries a failed lookup within the bound and gives up on a fatal one at once', async () => {
+    const { clock, venue, router, ofType } = setup();
+    venue.script(
+      'queryOrder',
+      UNAVAILABLE,
+      ok(venueOrder()),
+      failure({ httpStatus: 401, message: 'Invalid API-key, IP, or permissions for action.' }),
+    );
+
+    const first = await settle(clock, router.lookup('BTCUSDT', 'keel-1'));
+    const second = await settle(clock, router.lookup('BTCUSDT', 'keel-1'));
+
+    expect(first.kind).toBe('found');
+    expect(second).toMatchObject({ kind: 'gave_up', attempts: 1 });
+    expect(ofType('order.retry')).toEqual([
+      expect.objectContaining({ operation: 'lookup', attempt: 2, maxAttempts: 4 }),
+    ]);
+    expect(ofType('order.lookup.gave_up')).toHaveLength(1);
+  });
+});
+
 describe('router close', () => {
   it('ends a waiting retry with one give-up and no further venue call', async () => {
     const { clock, venue, router, ofType } = setup();
