@@ -508,10 +508,9 @@ export function createRouter(options: RouterOptions): Router {
   function replace(order: ReplaceOrder, replacement?: SubmitOrder): Promise<ReplaceOutcome> {
     if (venue.capabilities.amend) return amend(order);
     if (!replacement) {
-      return Promise.resolve({
-        kind: 'refused',
-        reason: `${venue.capabilities.venue} cannot amend orders and no replacement order was given`,
-      });
+      const reason = `${venue.capabilities.venue} cannot amend orders and no replacement order was given`;
+      report({ type: 'venue.replace.rejected', clientOrderId: order.clientOrderId, reason });
+      return Promise.resolve({ kind: 'refused', reason });
     }
     return cancelThenSubmit(order, replacement);
   }
