@@ -175,3 +175,5 @@ export type {
   RouterReport,
   SubmitOutcome,
 } from './actors/router.js';
+export { runOrderIntent } from './actors/order-intent.actor.js';
+export type { OrderIntentRun, OrderIntentRunOptions } from './actors/order-intent.actor.js';
