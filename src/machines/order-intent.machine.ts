@@ -147,6 +147,42 @@ function ignoredEvent(event: OrderIntentEvent, reason: string): IgnoredEvent {
 }
 
 /**
+ * What booking one execution changes: the filled quantity grows, the trade id is remembered
+ * so a repeat applies once, and anything beyond the quantity in force is an overfill, flagged
+ * the first time it grows. `late` marks fills on an order that was already finished.
+ */
+function bookedFill(
+  context: OrderIntentContext,
+  event: FillEvent,
+  late: boolean,
+): { changes: Partial<OrderIntentContext>; emitted: OrderIntentEmitted[] } {
+  const filledQty = addQuantities(context.filledQty, event.qty);
+  const overfillQty = Math.max(0, subtractQuantities(filledQty, context.qtyInForce));
+  const emitted: OrderIntentEmitted[] = [
+    {
+      type: 'order.fill.booked',
+      clientOrderId: context.clientOrderId,
+      qty: event.qty,
+      tradeId: event.tradeId ?? null,
+      late,
+    },
+  ];
+  if (overfillQty > context.overfillQty) {
+    emitted.push({ type: 'order.overfill.detected', clientOrderId: context.clientOrderId, overfillQty });
+  }
+  return {
+    changes: {
+      filledQty,
+      overfillQty,
+      tradeIds: event.tradeId === undefined ? context.tradeIds : [...context.tradeIds, event.tradeId],
+      ackDeadline: null,
+      notFoundCount: 0,
+    },
+    emitted,
+  };
+}
+
+/**
  * Fills reaching a finished order are booked, never dropped: a duplicate trade id applies
  * once, and one that completes the order moves it to `completesTo` (none for FILLED itself,
  * where a new execution is an overfill).
@@ -255,45 +291,15 @@ export const orderIntentMachine = setup({
     ),
     'book the fill': enqueueActions(({ context, event, enqueue }) => {
       if (!isFill(event)) return;
-      const filledQty = addQuantities(context.filledQty, event.qty);
-      const overfillQty = Math.max(0, subtractQuantities(filledQty, context.qtyInForce));
-      enqueue.assign({
-        filledQty,
-        overfillQty,
-        tradeIds: event.tradeId === undefined ? context.tradeIds : [...context.tradeIds, event.tradeId],
-        ackDeadline: null,
-        notFoundCount: 0,
-      });
-      enqueue.emit({
-        type: 'order.fill.booked',
-        clientOrderId: context.clientOrderId,
-        qty: event.qty,
-        tradeId: event.tradeId ?? null,
-        late: false,
-      });
-      if (overfillQty > context.overfillQty) {
-        enqueue.emit({ type: 'order.overfill.detected', clientOrderId: context.clientOrderId, overfillQty });
-      }
+      const { changes, emitted } = bookedFill(context, event, false);
+      enqueue.assign(changes);
+      for (const fact of emitted) enqueue.emit(fact);
     }),
     'book the late fill': enqueueActions(({ context, event, enqueue }) => {
       if (!isFill(event)) return;
-      const filledQty = addQuantities(context.filledQty, event.qty);
-      const overfillQty = Math.max(0, subtractQuantities(filledQty, context.qtyInForce));
-      enqueue.assign({
-        filledQty,
-        overfillQty,
-        tradeIds: event.tradeId === undefined ? context.tradeIds : [...context.tradeIds, event.tradeId],
-      });
-      enqueue.emit({
-        type: 'order.fill.booked',
-        clientOrderId: context.clientOrderId,
-        qty: event.qty,
-        tradeId: event.tradeId ?? null,
-        late: true,
-      });
-      if (overfillQty > context.overfillQty) {
-        enqueue.emit({ type: 'order.overfill.detected', clientOrderId: context.clientOrderId, overfillQty });
-      }
+      const { changes, emitted } = bookedFill(context, event, true);
+      enqueue.assign(changes);
+      for (const fact of emitted) enqueue.emit(fact);
     }),
     'record trigger': assign({ triggered: true }),
     'send the cancel': enqueueActions(({ context, event, enqueue }) => {
