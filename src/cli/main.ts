@@ -4,6 +4,7 @@
  * `*.command.ts` file and registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerReplayCommand } from './replay.command.js';
 import { registerSimulateCommand } from './simulate.command.js';
 import { registerVizCommand } from './viz.command.js';
 
@@ -15,6 +16,7 @@ program
   .showHelpAfterError();
 
 registerSimulateCommand(program);
+registerReplayCommand(program);
 registerVizCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
