@@ -177,3 +177,19 @@ export type {
 } from './actors/router.js';
 export { runOrderIntent } from './actors/order-intent.actor.js';
 export type { OrderIntentRun, OrderIntentRunOptions } from './actors/order-intent.actor.js';
+export { timelineOf, journalEventSchema } from './domain/journal-timeline.js';
+export type { Timeline, TimelineEvent } from './domain/journal-timeline.js';
+export {
+  applyFill as applyPortfolioFill,
+  emptyPortfolio,
+  markToMarket,
+  portfolioFillSchema,
+  realizedPnlOfFill,
+} from './domain/portfolio.js';
+export type { Portfolio, PortfolioFill, PortfolioPosition, PositionMark } from './domain/portfolio.js';
+export {
+  buildPnlSnapshot,
+  pnlSnapshotSchema,
+  pnlSnapshotPositionSchema,
+} from './domain/pnl-snapshot.schema.js';
+export type { PnlSnapshot } from './domain/pnl-snapshot.schema.js';
