@@ -68,6 +68,11 @@ describe('portfolio', () => {
     expect(positionOf(portfolio)).toMatchObject({ qty: 0, entryPrice: 0 });
   });
 
+  it('lands on exactly -0.209 when a sell of 4.709 crosses a long of 4.5 (regression: rounding noise kept after cancellation)', () => {
+    const portfolio = replay([fill('buy', 4.5, 100), fill('sell', 4.709, 100)]);
+    expect(positionOf(portfolio)).toMatchObject({ qty: -0.209, entryPrice: 100 });
+  });
+
   it('applies a trade id once when the same fill arrives twice', () => {
     const twice = fill('buy', 1, 100, { fee: 0.04 });
     const once = replay([twice]);
