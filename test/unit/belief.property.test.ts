@@ -143,7 +143,9 @@ describe('belief debt and posture', () => {
       fc.property(
         fc.constantFrom<BeliefMode>('GREEN', 'YELLOW', 'ORANGE'),
         fc.integer({ min: config.growthIntervalMs, max: 10 * 60_000 }),
-        fc.double({ min: config.burstGrowthPerMinute, max: 20, noNaN: true }),
+        // Just above the rate: exactly at it, the score's round trip through debt seconds can land
+        // a rounding error below the threshold (regression: seed 1010280680 flaked here).
+        fc.double({ min: config.burstGrowthPerMinute * (1 + 1e-9), max: 20, noNaN: true }),
         (start, elapsed, growthPerMinute) => {
           const controller = startController();
           controller.settleAt(start);
