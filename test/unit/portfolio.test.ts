@@ -68,9 +68,9 @@ describe('portfolio', () => {
     expect(positionOf(portfolio)).toMatchObject({ qty: 0, entryPrice: 0 });
   });
 
-  it('lands on exactly -0.209 when a sell of 4.709 crosses a long of 4.5 (regression: rounding noise kept after cancellation)', () => {
-    const portfolio = replay([fill('buy', 4.5, 100), fill('sell', 4.709, 100)]);
-    expect(positionOf(portfolio)).toMatchObject({ qty: -0.209, entryPrice: 100 });
+  it('keeps exactly 0.001 after selling 0.008 of 0.009 (regression: rounding noise kept after cancellation)', () => {
+    const portfolio = replay([fill('buy', 0.009, 100), fill('sell', 0.008, 100)]);
+    expect(positionOf(portfolio)).toMatchObject({ qty: 0.001, entryPrice: 100 });
   });
 
   it('applies a trade id once when the same fill arrives twice', () => {
