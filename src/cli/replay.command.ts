@@ -7,10 +7,11 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { Command } from 'commander';
 import { z } from 'zod';
+import { readJournalReadOnly } from '../adapters/store/sqlite.store.js';
 import { BadInputError } from '../domain/errors.js';
+import type { JournalEvent } from '../ports/store.port.js';
 import {
   journalEventSchema,
   timelineOf,
@@ -43,82 +44,24 @@ function sourceOf(options: z.output<typeof replayOptionsSchema>): ReplaySource {
   return { kind: 'db', path: options.db ?? DEFAULT_DB };
 }
 
-interface JournalRow {
-  seq: number;
-  event_id: string;
-  ts: number;
-  correlation_id: string;
-  client_order_id: string | null;
-  type: string;
-  stage: string;
-  source: string;
-  reason_code: string | null;
-  causing_event_id: string | null;
-  from_state: string | null;
-  to_state: string | null;
-  data: string;
-}
-
 function readDatabase(path: string): TimelineEvent[] {
   // Checked first: better-sqlite3 would otherwise create an empty database at a mistyped path.
   if (!existsSync(path)) {
     throw new BadInputError(`no database at ${path}`, [{ path: 'db', message: 'file does not exist' }]);
   }
-  let db: Database.Database;
+  let events: JournalEvent[];
   try {
-    db = openReadOnly(path);
+    events = readJournalReadOnly(path);
   } catch (error) {
-    throw new BadInputError(`cannot open database ${path}`, [{ path: 'db', message: messageOf(error) }]);
-  }
-  try {
-    const rows = db.prepare<[], JournalRow>('SELECT * FROM journal ORDER BY seq').all();
-    return rows.map((row, index) =>
-      parseOrThrow(
-        journalEventSchema,
-        {
-          seq: row.seq,
-          eventId: row.event_id,
-          ts: row.ts,
-          correlationId: row.correlation_id,
-          clientOrderId: row.client_order_id,
-          type: row.type,
-          stage: row.stage,
-          source: row.source,
-          reasonCode: row.reason_code,
-          causingEventId: row.causing_event_id,
-          from: row.from_state,
-          to: row.to_state,
-          data: parseJson(row.data, `journal row seq ${row.seq} of ${path}`, `rows.${index}.data`),
-        },
-        `journal row seq ${row.seq} of ${path} is not a valid event`,
-      ),
-    );
-  } catch (error) {
-    if (error instanceof BadInputError) throw error;
     throw new BadInputError(`${path} is not a keel database`, [{ path: 'db', message: messageOf(error) }]);
-  } finally {
-    db.close();
   }
-}
-
-const SQLITE_HEADER = 'SQLite format 3\0';
-
-/**
- * Opens the database without leaving a file behind. A read-only connection to a WAL database
- * creates `-shm` and `-wal` files; so, when no `-wal` exists (no writer is running and the last
- * one checkpointed on close), the main file holds every commit and is read into memory instead.
- * When a `-wal` exists, a writer owns the sidecar files already and a read-only connection is
- * the only way to see its latest commits.
- */
-function openReadOnly(path: string): Database.Database {
-  if (existsSync(`${path}-wal`)) return new Database(path, { readonly: true, fileMustExist: true });
-  const image = readFileSync(path);
-  // Header bytes 18-19 say "WAL" (2); an in-memory copy cannot do WAL, so it reads as rollback (1).
-  if (image.length >= 100 && image.toString('latin1', 0, 16) === SQLITE_HEADER) {
-    image[18] = 1;
-    image[19] = 1;
-  }
-  return new Database(image, { readonly: true });
+  return events.map((event) =>
+    parseOrThrow(
+      journalEventSchema,
+      event,
+      `journal row seq ${event.seq ?? '?'} of ${path} is not a valid event`,
+    ),
+  );
 }
 
 function readMirror(path: string): TimelineEvent[] {

@@ -5,7 +5,7 @@
  * per clientOrderId; the registry equals `replayJournal` of the journal. One process writes a data
  * dir (the runtime's single-instance lock); others may only read it.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { BadInputError, ERROR_CODES, KeelError } from '../../domain/errors.js';
@@ -503,4 +503,37 @@ function toEvent(row: JournalRow): JournalEvent {
     to: row.to_state,
     data: JSON.parse(row.data) as Record<string, unknown>,
   };
+}
+
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+/**
+ * Opens the database without leaving a file behind. A read-only connection to a WAL database
+ * creates `-shm` and `-wal` files; so, when no `-wal` exists (no writer is running and the last
+ * one checkpointed on close), the main file holds every commit and is read into memory instead.
+ * When a `-wal` exists, a writer owns the sidecar files already and a read-only connection is
+ * the only way to see its latest commits.
+ */
+function openReadOnly(path: string): Database.Database {
+  if (existsSync(`${path}-wal`)) return new Database(path, { readonly: true, fileMustExist: true });
+  const image = readFileSync(path);
+  // Header bytes 18-19 say "WAL" (2); an in-memory copy cannot do WAL, so it reads as rollback (1).
+  if (image.length >= 100 && image.toString('latin1', 0, 16) === SQLITE_HEADER) {
+    image[18] = 1;
+    image[19] = 1;
+  }
+  return new Database(image, { readonly: true });
+}
+
+/**
+ * Every journal event of a database, in order, read without writing anything (no migration,
+ * no sidecar files when no writer is running). For `keel replay` and other inspection tools.
+ */
+export function readJournalReadOnly(path: string): JournalEvent[] {
+  const db = openReadOnly(path);
+  try {
+    return db.prepare<[], JournalRow>('SELECT * FROM journal ORDER BY seq').all().map(toEvent);
+  } finally {
+    db.close();
+  }
 }
