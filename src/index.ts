@@ -193,3 +193,24 @@ export {
   pnlSnapshotPositionSchema,
 } from './domain/pnl-snapshot.schema.js';
 export type { PnlSnapshot } from './domain/pnl-snapshot.schema.js';
+
+// The execution core: createKeel (library API), the runtime it runs, and the adapters it chooses.
+export { createKeel, keelConfigSchema, parseKeelConfig } from './config/create-keel.js';
+export type { Keel, KeelConfig, KeelConfigInput, KeelOverrides } from './config/create-keel.js';
+export { createRuntime } from './actors/runtime.js';
+export type {
+  OrphanOrder,
+  RecoveryReport,
+  Runtime,
+  RuntimeOptions,
+  RuntimePorts,
+  SubmitOptions,
+} from './actors/runtime.js';
+export { intentResultSchema, makeIntentResult } from './domain/intent-result.schema.js';
+export type { IntentResult } from './domain/intent-result.schema.js';
+export { checkExecutionGuard, checkRisk, executionGuardSchema, riskLimitsSchema } from './domain/risk.js';
+export type { BlockDecision, ExecutionGuard, RiskLimits, RiskView } from './domain/risk.js';
+export { registryViewOf } from './machines/order-intent.status.js';
+export type { RegistryView } from './machines/order-intent.status.js';
+export { readJournalReadOnly } from './adapters/store/sqlite.store.js';
+export { systemClock } from './adapters/clock/system.clock.js';

@@ -92,6 +92,16 @@ export interface RouterOptions {
   onEvent: (event: RouterEvent) => void;
   /** Ties every event of one intent together; defaults to the clientOrderId. */
   correlationId?: string;
+  /** The correlation id of any order, for a router shared by many intents; wins over `correlationId`. */
+  correlationOf?: (clientOrderId: string) => string;
+  /**
+   * Whether fills read from order snapshots (cumulative quantities, no trade ids) are reported.
+   * A runtime that books fills from the stream and from trade queries (with trade ids, so each
+   * applies once) sets this false and uses `onSnapshot` to learn that a fill sync is due.
+   */
+  snapshotFills?: boolean;
+  /** Every order snapshot the venue answered with, after its events were reported. */
+  onSnapshot?: (order: VenueOrder) => void;
 }
 
 export type SubmitOutcome =
@@ -132,6 +142,10 @@ export interface Router {
    * `venue.order.unknown` when it does not know the order (counted by the machine, never terminal).
    */
   lookup(symbol: string, clientOrderId: string): Promise<LookupOutcome>;
+  /** Reports an order snapshot read elsewhere (a lookup before a resend, a restart) as events. */
+  observe(order: VenueOrder): void;
+  /** Drops what the router remembers of a finished order, so a long-lived router stays small. */
+  forget(clientOrderId: string): void;
 }
 
 /** What one call of a bounded operation decided. */
@@ -159,7 +173,9 @@ export function createRouter(options: RouterOptions): Router {
   const reportedFill = new Map<string, number>();
   const acknowledged = new Set<string>();
   const cancels = new Map<string, Promise<CancelOutcome>>();
-  const correlationOf = (clientOrderId: string): string => options.correlationId ?? clientOrderId;
+  const correlationOf = (clientOrderId: string): string =>
+    options.correlationOf?.(clientOrderId) ?? options.correlationId ?? clientOrderId;
+  const snapshotFills = options.snapshotFills ?? true;
   const waits = new Set<() => void>();
   let closed = false;
 
@@ -183,7 +199,7 @@ export function createRouter(options: RouterOptions): Router {
       report({ type: 'venue.order.accepted', clientOrderId: id, venueOrderId: order.venueOrderId });
     }
     // Snapshots carry a cumulative quantity; only the part not yet reported is new.
-    const fresh = subtractQuantities(order.filledQty, reportedFill.get(id) ?? 0);
+    const fresh = snapshotFills ? subtractQuantities(order.filledQty, reportedFill.get(id) ?? 0) : 0;
     if (fresh > 0) {
       reportedFill.set(id, order.filledQty);
       report({
@@ -195,6 +211,7 @@ export function createRouter(options: RouterOptions): Router {
     }
     if (order.status === 'CANCELED') report({ type: 'venue.order.canceled', clientOrderId: id });
     if (order.status === 'EXPIRED') report({ type: 'venue.order.expired', clientOrderId: id });
+    options.onSnapshot?.(order);
   }
 
   function classify(failure: VenueFailure, context: OrderErrorContext) {
@@ -544,5 +561,11 @@ export function createRouter(options: RouterOptions): Router {
     );
   }
 
-  return { submit, cancel, replace, close, lookup: lookupOrder };
+  function forget(clientOrderId: string): void {
+    reportedFill.delete(clientOrderId);
+    acknowledged.delete(clientOrderId);
+    cancels.delete(clientOrderId);
+  }
+
+  return { submit, cancel, replace, close, lookup: lookupOrder, observe: reportSnapshot, forget };
 }

@@ -12,6 +12,8 @@ export const ERROR_CODES = {
   storeSchema: 'KEEL_ERR_STORE_SCHEMA',
   unknownIntent: 'KEEL_ERR_UNKNOWN_INTENT',
   duplicateClientOrderId: 'KEEL_ERR_DUPLICATE_CLIENT_ORDER_ID',
+  closed: 'KEEL_ERR_CLOSED',
+  store: 'KEEL_ERR_STORE',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

@@ -1,0 +1,1343 @@
+/**
+ * The execution runtime: the register-first pipeline (reference 003) over order-intent root actors.
+ * Invariants: an intent is registered CREATED, durably, before anything else happens to it, once per
+ * intent id; a blocked intent ends FAILED with a tag naming its blocker; SENT_TO_BROKER is on disk
+ * before the venue is called (every command waits for the transition that emitted it to commit);
+ * only venue evidence (acks, fills with trade ids, statuses) moves an order to EXECUTED; every
+ * transition is journaled with its cause; an actor that throws is restarted from its last committed
+ * snapshot and repeated failures escalate, never taking the process down; start-up and crash
+ * recovery are one path: restore → reconcile with the venue by clientOrderId → run.
+ */
+import type { SnapshotFrom } from 'xstate';
+import {
+  createCheckedActor,
+  describeState,
+  type Anomaly,
+  type CheckedActor,
+  type LifecycleMode,
+} from './checked-actor.js';
+import { createRouter, isRouterReport, toIntentEvent, type Router, type RouterEvent } from './router.js';
+import { admit, type KillSwitchView } from '../domain/admission.js';
+import type { GuardKnobs } from '../domain/belief.js';
+import { ERROR_CODES, KeelError } from '../domain/errors.js';
+import { clientOrderIdFor, eventIdFor, newCorrelationId } from '../domain/ids.js';
+import { isProtectiveExit, type Intent } from '../domain/intent.schema.js';
+import { makeIntentResult, type IntentResult } from '../domain/intent-result.schema.js';
+import { addQuantities } from '../domain/quantity.js';
+import type { RetryPolicy } from '../domain/retry-policy.js';
+import {
+  checkExecutionGuard,
+  checkRisk,
+  utcDayStart,
+  type BlockDecision,
+  type ExecutionGuard,
+  type RiskLimits,
+} from '../domain/risk.js';
+import type { VenueEvent } from '../domain/venue-event.schema.js';
+import {
+  orderIntentMachine,
+  type OrderIntentEmitted,
+  type OrderIntentEvent,
+  type OrderIntentLimits,
+} from '../machines/order-intent.machine.js';
+import { registryViewOf, type RegistryView } from '../machines/order-intent.status.js';
+import type { ClockPort } from '../ports/clock.port.js';
+import type { LoggerPort } from '../ports/logger.port.js';
+import type { Alert, NotifierPort } from '../ports/notifier.port.js';
+import type { JournalEvent, RegistryRecord, StorePort } from '../ports/store.port.js';
+import type { SubmitOrder, VenueOrder, VenuePort, VenueStreamMessage } from '../ports/venue.port.js';
+
+type Stage = NonNullable<RegistryView['stage']>;
+type Source = Intent['source'];
+
+export interface RuntimePorts {
+  venue: VenuePort;
+  store: StorePort;
+  clock: ClockPort;
+  /** A number in [0, 1): retry jitter. */
+  random: () => number;
+  logger?: LoggerPort;
+  notifier?: NotifierPort;
+  /** The last known market price, to judge a market order's notional. */
+  lastPrice?: (symbol: string) => number | undefined;
+  /** The belief controller's guard knobs and the kill switch (issue 4); unlimited when absent. */
+  guardView?: () => { killSwitch: KillSwitchView; knobs: GuardKnobs };
+}
+
+export interface RuntimeOptions {
+  /** `strict`: a refused lifecycle event is an error (logged, counted in `anomalies`); `lenient`: a warning. */
+  mode: LifecycleMode;
+  risk: RiskLimits;
+  guard: ExecutionGuard;
+  retry?: Partial<RetryPolicy>;
+  limits?: Partial<OrderIntentLimits>;
+  /** The one clock interval: deadlines, fill syncs and lingering intents are checked on it. */
+  tickMs: number;
+  /** How long a finished order stays live to absorb late fills before it is finalized (DONE). */
+  lingerMs: number;
+  /** After the last send, how long a venue that does not know the order must keep not knowing it before keel concludes it never landed. */
+  absentAfterMs: number;
+  recovery: {
+    /** `freeze`: venue orders keel did not place block new entries until an operator clears them. */
+    orphans: 'report' | 'freeze';
+  };
+  supervision: {
+    /** Restarts of one intent's actor within `windowMs` before the failure escalates. */
+    maxRestarts: number;
+    windowMs: number;
+  };
+  /** The order-intent logic; tests pass a variant whose actions throw, to exercise supervision. */
+  machine?: typeof orderIntentMachine;
+}
+
+export interface OrphanOrder {
+  clientOrderId: string;
+  venueOrderId: string;
+  symbol: string;
+  status: VenueOrder['status'];
+}
+
+export interface RecoveryReport {
+  /** Non-terminal intents found in the store and restored from their snapshots. */
+  restored: number;
+  /** Restored intents that had reached the venue (SENT_TO_BROKER), reconciled by clientOrderId. */
+  reconciled: number;
+  /** Registered but never sent before the restart: failed rather than sent late. */
+  abandoned: number;
+  /** Open venue orders keel has no record of. */
+  orphans: OrphanOrder[];
+  /** True when orphans froze entries (`recovery.orphans: 'freeze'`). */
+  entriesFrozen: boolean;
+}
+
+export interface SubmitOptions {
+  /** The caller's id for the intent; submitting the same id again returns the same intent. */
+  intentId?: string;
+}
+
+export interface Runtime {
+  /** Restore → reconcile → run. Must finish before intents are submitted. */
+  start(): Promise<RecoveryReport>;
+  /** Registers a parsed intent, runs the blockers, and sends it; resolves once its status is durable. */
+  submit(intent: Intent, options?: SubmitOptions): Promise<IntentResult>;
+  /** Cancels an intent; idempotent. */
+  cancel(intentId: string): Promise<IntentResult>;
+  /** Resolves once the intent is EXECUTED or FAILED (and that is on disk). */
+  settled(intentId: string): Promise<IntentResult>;
+  get(intentId: string): IntentResult | null;
+  onResult(listener: (result: IntentResult) => void): () => void;
+  /** Refused lifecycle events seen so far (empty in a healthy run). */
+  anomalies(): readonly Anomaly[];
+  /** Intents held as live actors now. */
+  liveCount(): number;
+  /** Why entries are refused right now, if they are (supervision escalation, orphan freeze). */
+  entryFreeze(): { tag: string; reason: string } | null;
+  /** Clears an orphan freeze after an operator has dealt with the orphans. */
+  clearEntryFreeze(): void;
+  /** Settles when every venue call and store write started so far has finished. */
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Meta {
+  stage: Stage;
+  source: Source;
+  reasonCode?: string | null;
+  reason?: string | null;
+  causingEventId?: string | null;
+}
+
+/** What the last committed write said: results that leave keel are always on disk. */
+interface Committed {
+  view: RegistryView;
+  stage: Stage;
+  reasonCode: string | null;
+  reason: string | null;
+  eventId: string;
+  causingEventId: string | null;
+  state: string;
+  orderStatus: IntentResult['order_status'];
+  filledQty: number;
+  ts: number;
+}
+
+interface LiveIntent {
+  record: RegistryRecord;
+  committed: Committed;
+  order: SubmitOrder;
+  actor: CheckedActor<typeof orderIntentMachine>;
+  /** Counted in the duplicate-entry guard until it finishes. */
+  guarded: boolean;
+  eventSeq: number;
+  lastEventId: string | null;
+  lastRequestEventId: string | null;
+  /** The last committed write: true when it committed. Commands wait on it (register-first). */
+  persisted: Promise<boolean>;
+  view: RegistryView;
+  stage: Stage;
+  reasonCode: string | null;
+  reason: string | null;
+  emitted: OrderIntentEmitted[];
+  fillPrice: number | undefined;
+  submitting: number;
+  lookingUp: boolean;
+  /** Who asked for the lookup under way: its answers are journaled under that stage. */
+  lookupStage: Stage | null;
+  syncingFills: boolean;
+  fillSyncDue: boolean;
+  absentCheckAt: number | null;
+  closedAt: number | null;
+  restarts: number[];
+  restarting: boolean;
+  buffered: { event: OrderIntentEvent; meta: Meta }[];
+  waiters: ((result: IntentResult) => void)[];
+}
+
+/** Fills are searched from a little before registration: venue and local clocks differ. */
+const FILL_SYNC_SLACK_MS = 60_000;
+const TERMINAL = new Set(['EXECUTED', 'FAILED']);
+const UNLIMITED_KNOBS: GuardKnobs = {
+  mode: 'GREEN',
+  allow_entries: true,
+  max_notional: Number.POSITIVE_INFINITY,
+  max_leverage: Number.POSITIVE_INFINITY,
+  min_entry_conf: 0,
+  entry_cooldown_seconds: 0,
+  max_open_orders_per_symbol: Number.POSITIVE_INFINITY,
+  kill_switch_trip: false,
+};
+
+/**
+ * Creates the runtime over its ports. Call `start()` (recovery) before submitting.
+ *
+ * @example
+ * const runtime = createRuntime({ venue, store, clock, random: Math.random }, options);
+ * await runtime.start();
+ * const result = await runtime.submit(parseIntent(body));
+ */
+export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Runtime {
+  const { venue, store, clock } = ports;
+  const machine = options.machine ?? orderIntentMachine;
+  const intents = new Map<string, LiveIntent>();
+  const byClientOrderId = new Map<string, LiveIntent>();
+  const registering = new Map<string, Promise<IntentResult>>();
+  const timed = new Set<LiveIntent>();
+  const attention = new Set<LiveIntent>();
+  const liveEntries = new Map<string, number>();
+  const lastEntryAt = new Map<string, number>();
+  const positions = new Map<string, { qty: number; entryPrice: number }>();
+  const listeners = new Set<(result: IntentResult) => void>();
+  const running = new Set<Promise<unknown>>();
+  const anomalies: Anomaly[] = [];
+  let realized = { day: utcDayStart(clock.now()), pnl: 0 };
+  let freeze: { tag: string; reason: string; kind: 'supervision' | 'orphans' } | null = null;
+  let started = false;
+  let closed = false;
+  let ticker: { cancel(): void } | null = null;
+  let subscription: { close(): void } | null = null;
+
+  const router: Router = createRouter({
+    venue,
+    clock,
+    random: ports.random,
+    ...(options.retry === undefined ? {} : { policy: options.retry }),
+    snapshotFills: false,
+    correlationOf: (clientOrderId) =>
+      byClientOrderId.get(clientOrderId)?.record.correlationId ?? clientOrderId,
+    onEvent: onRouterEvent,
+    onSnapshot: (order) => {
+      const live = byClientOrderId.get(order.clientOrderId);
+      if (live && order.filledQty > live.actor.getSnapshot().context.filledQty) void syncFills(live);
+    },
+  });
+
+  // ── journaling ───────────────────────────────────────────────────────────────────────────────
+
+  function nextEventId(live: LiveIntent): string {
+    live.eventSeq += 1;
+    return eventIdFor(live.record.correlationId, live.eventSeq);
+  }
+
+  function journalEvent(
+    live: LiveIntent,
+    type: string,
+    meta: Meta,
+    fields: { from?: string | null; to?: string | null; data?: Record<string, unknown> },
+  ): JournalEvent {
+    const eventId = nextEventId(live);
+    const event: JournalEvent = {
+      eventId,
+      ts: clock.now(),
+      correlationId: live.record.correlationId,
+      clientOrderId: live.record.clientOrderId,
+      type,
+      stage: meta.stage,
+      source: meta.source,
+      reasonCode: meta.reasonCode ?? null,
+      causingEventId: meta.causingEventId === undefined ? live.lastEventId : meta.causingEventId,
+      from: fields.from ?? null,
+      to: fields.to ?? null,
+      data: fields.data ?? {},
+    };
+    live.lastEventId = eventId;
+    return event;
+  }
+
+  /** Chains a write after the intent's last one; `persisted` says whether everything so far committed. */
+  function persist(live: LiveIntent, write: () => Promise<unknown>): void {
+    const previous = live.persisted;
+    const written = write().then(
+      () => true,
+      (error: unknown) => {
+        ports.logger?.error({ err: error, intentId: live.record.intentId }, 'journal write failed');
+        void notify({
+          severity: 'critical',
+          code: 'STORE_WRITE_FAILED',
+          text: `journal write failed for intent ${live.record.intentId}; its venue work is held`,
+        });
+        return false;
+      },
+    );
+    live.persisted = Promise.all([previous, written]).then(([a, b]) => a && b);
+    track(live.persisted);
+  }
+
+  function append(live: LiveIntent, type: string, meta: Meta, data: Record<string, unknown>): void {
+    const event = journalEvent(live, type, meta, { data });
+    persist(live, () => store.append(event));
+  }
+
+  async function notify(alert: Alert): Promise<void> {
+    try {
+      await ports.notifier?.notify(alert);
+    } catch (error) {
+      ports.logger?.warn({ err: error, code: alert.code }, 'notifier failed');
+    }
+  }
+
+  function track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => {
+      ports.logger?.error({ err: error }, 'runtime task failed');
+    });
+    running.add(tracked);
+    void tracked.finally(() => running.delete(tracked));
+  }
+
+  /** Runs venue work after the transition that asked for it has committed, never inside a send. */
+  function afterCommit(live: LiveIntent, work: () => Promise<unknown>): void {
+    const gate = live.persisted;
+    track(
+      gate.then((ok) => {
+        if (!ok || closed) return undefined;
+        return work();
+      }),
+    );
+  }
+
+  // ── results ──────────────────────────────────────────────────────────────────────────────────
+
+  function resultOf(live: LiveIntent, committed: Committed = live.committed): IntentResult {
+    const { intent } = live.record;
+    const { view, reasonCode } = committed;
+    return makeIntentResult({
+      event_id: committed.eventId,
+      ts: committed.ts,
+      correlation_id: live.record.correlationId,
+      clientOrderId: live.record.clientOrderId,
+      source: intent.source,
+      stage: committed.stage,
+      ...(reasonCode === null ? {} : { reason_code: reasonCode }),
+      ...(committed.causingEventId === null ? {} : { causing_event_id: committed.causingEventId }),
+      strategy_id: intent.strategy_id,
+      bot_id: intent.bot_id,
+      client_id: intent.client_id,
+      venue: intent.venue,
+      intent_id: live.record.intentId,
+      status: view.status,
+      order_status: committed.orderStatus,
+      state: committed.state,
+      tag: view.tag,
+      venue_order_id: view.venueOrderId,
+      filled_qty: committed.filledQty,
+      reason: committed.reason,
+    });
+  }
+
+  /** A result from the store alone, for intents no longer held live. */
+  function resultOfRecord(record: RegistryRecord): IntentResult {
+    const { intent } = record;
+    const context = (
+      record.snapshot as {
+        context?: { terminalStatus?: IntentResult['order_status']; filledQty?: number };
+      } | null
+    )?.context;
+    const events = store.journal({ correlationId: record.correlationId });
+    const last = events.at(-1);
+    const stage = (last?.stage ?? 'ingress') as Stage;
+    return makeIntentResult({
+      event_id: last?.eventId ?? eventIdFor(record.correlationId, 0),
+      ts: record.updatedAt,
+      correlation_id: record.correlationId,
+      clientOrderId: record.clientOrderId,
+      source: intent.source,
+      stage,
+      ...(record.tag === null ? {} : { reason_code: record.tag }),
+      ...(last?.causingEventId ? { causing_event_id: last.causingEventId } : {}),
+      strategy_id: intent.strategy_id,
+      bot_id: intent.bot_id,
+      client_id: intent.client_id,
+      venue: intent.venue,
+      intent_id: record.intentId,
+      status: record.status,
+      order_status: context?.terminalStatus ?? null,
+      state: record.status === 'EXECUTED' || record.status === 'FAILED' ? 'done' : 'restoring',
+      tag: record.tag,
+      venue_order_id: record.venueOrderId,
+      filled_qty: context?.filledQty ?? 0,
+      reason: null,
+    });
+  }
+
+  function publish(live: LiveIntent, committed: Committed): void {
+    const result = resultOf(live, committed);
+    for (const listener of [...listeners]) {
+      try {
+        listener(result);
+      } catch (error) {
+        ports.logger?.warn({ err: error }, 'result listener threw');
+      }
+    }
+    if (TERMINAL.has(result.status)) {
+      const waiters = live.waiters;
+      live.waiters = [];
+      for (const resolve of waiters) resolve(result);
+    }
+  }
+
+  // ── delivering events to intent actors ───────────────────────────────────────────────────────
+
+  function newActor(record: RegistryRecord, snapshot: unknown, live: () => LiveIntent) {
+    const actor = createCheckedActor(machine, {
+      mode: 'lenient',
+      input: {
+        clientOrderId: record.clientOrderId,
+        correlationId: record.correlationId,
+        qty: record.intent.qty ?? 0,
+        kind: record.intent.kind,
+        ...(options.limits === undefined ? {} : { limits: options.limits }),
+      },
+      ...(snapshot ? { snapshot: snapshot as SnapshotFrom<typeof orderIntentMachine> } : {}),
+      onAnomaly: (anomaly) => onAnomaly(live(), anomaly),
+      // The error observer: an action that throws stops the actor; `deliver` sees the error status and supervises.
+      onError: () => undefined,
+    });
+    actor.actor.on('*', (emitted: OrderIntentEmitted) => {
+      live().emitted.push(emitted);
+    });
+    return actor;
+  }
+
+  function onAnomaly(live: LiveIntent, anomaly: Anomaly): void {
+    anomalies.push(anomaly);
+    const fields = { intentId: live.record.intentId, ...anomaly };
+    if (options.mode === 'strict') ports.logger?.error(fields, 'lifecycle refused an event');
+    else ports.logger?.warn(fields, 'lifecycle refused an event');
+  }
+
+  function deliver(live: LiveIntent, event: OrderIntentEvent, meta: Meta): void {
+    if (live.restarting) {
+      live.buffered.push({ event, meta });
+      return;
+    }
+    const before = live.actor.getSnapshot();
+    live.emitted = [];
+    live.fillPrice = event.type === 'venue.order.filled' ? event.price : undefined;
+    live.actor.send(event);
+    const after = live.actor.getSnapshot();
+    if (after.status === 'error') {
+      supervise(live, event, meta, after.error);
+      return;
+    }
+    const from = describeState(before.value);
+    const to = describeState(after.value);
+    if (from !== to || before.context !== after.context) {
+      recordTransition(live, event, meta, from, to, after);
+    }
+    for (const emitted of live.emitted) execute(live, emitted, meta);
+    live.emitted = [];
+    const context = after.context;
+    if (context.ackDeadline !== null || context.cancelDeadline !== null) timed.add(live);
+    else timed.delete(live);
+    if (after.status === 'done') retire(live);
+    else if (live.closedAt !== null && shouldFinalizeNow(live)) finalize(live);
+  }
+
+  function eventData(event: OrderIntentEvent): Record<string, unknown> {
+    const { type: _type, ...data } = event;
+    return data;
+  }
+
+  function recordTransition(
+    live: LiveIntent,
+    event: OrderIntentEvent,
+    meta: Meta,
+    from: string,
+    to: string,
+    after: SnapshotFrom<typeof orderIntentMachine>,
+  ): void {
+    const view = registryViewOf(after);
+    const statusChanged = view.status !== live.view.status || view.tag !== live.view.tag;
+    // Reconcile's conclusions keep their stage; otherwise the view names who decided (venue, risk, …).
+    if (statusChanged) live.stage = meta.stage === 'reconcile' ? 'reconcile' : (view.stage ?? meta.stage);
+    if (statusChanged) {
+      live.reasonCode = view.tag;
+      if (meta.reason !== undefined) live.reason = meta.reason;
+      else if (after.context.rejectReason !== null && view.status === 'FAILED')
+        live.reason = after.context.rejectReason;
+    }
+    const isVenueAnswer = event.type.startsWith('venue.');
+    const journaled = journalEvent(
+      live,
+      event.type,
+      {
+        ...meta,
+        reasonCode: meta.reasonCode ?? (statusChanged ? view.tag : null),
+        causingEventId: meta.causingEventId ?? (isVenueAnswer ? live.lastRequestEventId : live.lastEventId),
+      },
+      { from, to, data: { ...eventData(event), filledQty: after.context.filledQty } },
+    );
+    const snapshot = live.actor.actor.getPersistedSnapshot();
+    const update = {
+      status: view.status,
+      tag: view.tag,
+      venueOrderId: view.venueOrderId,
+      snapshot,
+      updatedAt: journaled.ts,
+    };
+    persist(live, () => store.transition(live.record.intentId, update, journaled));
+    const committed: Committed = {
+      view,
+      stage: live.stage,
+      reasonCode: live.reasonCode ?? view.tag,
+      reason: live.reason,
+      eventId: journaled.eventId,
+      causingEventId: journaled.causingEventId,
+      state: to,
+      orderStatus: after.context.terminalStatus,
+      filledQty: after.context.filledQty,
+      ts: journaled.ts,
+    };
+    track(
+      live.persisted.then((ok) => {
+        if (!ok) return;
+        live.committed = committed;
+        if (statusChanged) publish(live, committed);
+      }),
+    );
+    const wasTerminal = TERMINAL.has(live.view.status);
+    live.view = view;
+    if (TERMINAL.has(view.status) && !wasTerminal) onFinished(live);
+  }
+
+  function onFinished(live: LiveIntent): void {
+    live.closedAt = clock.now();
+    live.absentCheckAt = null;
+    if (live.guarded) {
+      live.guarded = false;
+      const key = guardKey(live.record.intent);
+      const count = (liveEntries.get(key) ?? 1) - 1;
+      if (count <= 0) liveEntries.delete(key);
+      else liveEntries.set(key, count);
+    }
+    attention.add(live);
+  }
+
+  function shouldFinalizeNow(live: LiveIntent): boolean {
+    if (live.closedAt === null) return false;
+    // Nothing of a blocked intent ever reached the venue, so no late message can come for it.
+    if (live.actor.getSnapshot().matches('failed')) return true;
+    return clock.now() - live.closedAt >= options.lingerMs;
+  }
+
+  function maybeFinalize(live: LiveIntent): void {
+    if (!closed && intents.has(live.record.intentId) && shouldFinalizeNow(live)) finalize(live);
+  }
+
+  function finalize(live: LiveIntent): void {
+    if (live.submitting > 0 || live.lookingUp || live.syncingFills) return;
+    deliver(live, { type: 'intent.finalize' }, { stage: 'router', source: 'system' });
+  }
+
+  function retire(live: LiveIntent): void {
+    intents.delete(live.record.intentId);
+    byClientOrderId.delete(live.record.clientOrderId);
+    timed.delete(live);
+    attention.delete(live);
+    router.forget(live.record.clientOrderId);
+  }
+
+  // ── executing the machine's commands ─────────────────────────────────────────────────────────
+
+  function execute(live: LiveIntent, emitted: OrderIntentEmitted, cause: Meta): void {
+    const { order } = live;
+    const meta: Meta = { stage: 'router', source: 'system', causingEventId: live.lastEventId };
+    const { type: _type, ...data } = emitted;
+    switch (emitted.type) {
+      case 'order.submit.requested': {
+        append(live, emitted.type, meta, data);
+        live.lastRequestEventId = live.lastEventId;
+        live.submitting += 1;
+        afterCommit(live, async () => {
+          try {
+            if (emitted.attempt > 1) {
+              // A resend only after the venue says it does not hold the order (lookup first, invariant 4).
+              const held = await venue.queryOrder(order.symbol, order.clientOrderId).catch(() => null);
+              if (!held || !held.ok) return;
+              if (held.value !== null) {
+                router.observe(held.value);
+                return;
+              }
+            }
+            const outcome = await router.submit(order);
+            if (outcome.kind === 'gave_up') live.absentCheckAt = clock.now() + options.absentAfterMs;
+          } finally {
+            live.submitting -= 1;
+            maybeFinalize(live);
+          }
+        });
+        return;
+      }
+      case 'order.lookup.requested':
+        append(live, emitted.type, meta, data);
+        onLookupRequested(live, emitted.reason, cause);
+        return;
+      case 'order.cancel.requested':
+        append(live, emitted.type, meta, data);
+        live.lastRequestEventId = live.lastEventId;
+        afterCommit(live, () => router.cancel(order.symbol, order.clientOrderId));
+        return;
+      case 'order.replace.requested':
+        append(live, emitted.type, meta, data);
+        live.lastRequestEventId = live.lastEventId;
+        afterCommit(live, () =>
+          router.replace({
+            clientOrderId: order.clientOrderId,
+            symbol: order.symbol,
+            qty: emitted.newQty,
+            ...(order.price === undefined ? {} : { price: order.price }),
+          }),
+        );
+        return;
+      case 'order.fill.booked':
+        append(live, emitted.type, { ...meta, stage: 'venue' }, { ...data, price: live.fillPrice ?? null });
+        bookFill(live, emitted.qty, live.fillPrice);
+        return;
+      case 'order.overfill.detected':
+        append(live, emitted.type, { ...meta, stage: 'venue', reasonCode: 'OVERFILL' }, data);
+        void notify({
+          severity: 'critical',
+          code: 'ORDER_OVERFILLED',
+          text: `order ${live.record.clientOrderId} filled ${emitted.overfillQty} beyond its quantity`,
+          data: { intentId: live.record.intentId },
+        });
+        return;
+      case 'order.submit.gave_up':
+      case 'order.cancel.gave_up':
+      case 'order.replace.gave_up':
+        append(live, emitted.type, { ...meta, reasonCode: 'GAVE_UP' }, data);
+        if (emitted.type === 'order.submit.gave_up') live.absentCheckAt = clock.now();
+        void notify({
+          severity: 'warning',
+          code: 'ORDER_GAVE_UP',
+          text: `${emitted.type} for ${live.record.clientOrderId}; reconcile settles it`,
+        });
+        return;
+      case 'order.retry':
+        append(live, emitted.type, meta, { ...data, operation: 'submit', level: 'intent' });
+        return;
+      case 'lifecycle.refused':
+      case 'lifecycle.ignored':
+        append(live, emitted.type, { ...cause, causingEventId: live.lastEventId }, data);
+        return;
+    }
+  }
+
+  /**
+   * A lookup the machine asked for. "Not found" answers come back as `venue.order.unknown`, which asks
+   * again: the loop is broken here. An order never acknowledged is resent (lookup first, bounded by
+   * the machine); once resends are spent and the venue still does not know it after `absentAfterMs`,
+   * keel concludes it never landed. A working order the venue cannot find is left for reconcile.
+   */
+  function onLookupRequested(live: LiveIntent, reason: string, cause: Meta): void {
+    const snapshot = live.actor.getSnapshot();
+    if (reason !== 'venue.order.unknown') {
+      lookup(live, cause.stage === 'reconcile' ? 'reconcile' : 'router');
+      return;
+    }
+    if (!snapshot.matches({ live: { order: 'sent-to-broker' } })) return;
+    if (live.submitting > 0) return;
+    const { submitAttempts, limits } = snapshot.context;
+    if (submitAttempts < limits.maxSubmitAttempts) {
+      afterCommit(live, () => {
+        if (live.submitting > 0 || closed) return Promise.resolve();
+        deliver(
+          live,
+          { type: 'intent.submit', retry: true, now: clock.now() },
+          { stage: 'router', source: 'system' },
+        );
+        return Promise.resolve();
+      });
+      return;
+    }
+    live.absentCheckAt ??= clock.now() + options.absentAfterMs;
+    if (clock.now() >= live.absentCheckAt) {
+      afterCommit(live, () => {
+        if (live.actor.getSnapshot().matches({ live: { order: 'sent-to-broker' } }) && live.submitting === 0)
+          concludeAbsent(live);
+        return Promise.resolve();
+      });
+    } else attention.add(live);
+  }
+
+  function concludeAbsent(live: LiveIntent): void {
+    live.absentCheckAt = null;
+    deliver(
+      live,
+      {
+        type: 'venue.order.rejected',
+        reason: 'the venue does not know the order after every resend',
+        code: 'NOT_FOUND',
+      },
+      {
+        stage: 'reconcile',
+        source: 'system',
+        reason: `the venue has no order ${live.record.clientOrderId} after ${live.actor.getSnapshot().context.submitAttempts} sends and ${options.absentAfterMs} ms`,
+      },
+    );
+  }
+
+  function lookup(live: LiveIntent, stage: Stage): void {
+    if (live.lookingUp) return;
+    live.lookingUp = true;
+    live.lookupStage = stage;
+    afterCommit(live, async () => {
+      try {
+        await router.lookup(live.order.symbol, live.order.clientOrderId);
+      } finally {
+        live.lookingUp = false;
+        live.lookupStage = null;
+        maybeFinalize(live);
+      }
+    });
+  }
+
+  /** Books fills with their trade ids from the venue's trade list: each applies once, whoever reports it. */
+  async function syncFills(live: LiveIntent): Promise<void> {
+    if (live.syncingFills) {
+      live.fillSyncDue = true;
+      return;
+    }
+    live.syncingFills = true;
+    live.fillSyncDue = false;
+    try {
+      const result = await venue
+        .fillsSince(live.record.createdAt - FILL_SYNC_SLACK_MS, live.order.symbol)
+        .catch((error: unknown) => ({ ok: false as const, message: String(error) }));
+      if (!result.ok) {
+        live.fillSyncDue = true;
+        attention.add(live);
+        return;
+      }
+      for (const fill of result.value) {
+        if (fill.clientOrderId !== live.record.clientOrderId) continue;
+        deliver(
+          live,
+          { type: 'venue.order.filled', qty: fill.qty, tradeId: fill.tradeId, price: fill.price },
+          { stage: 'venue', source: 'system' },
+        );
+      }
+    } finally {
+      live.syncingFills = false;
+    }
+    if (live.fillSyncDue) await syncFills(live);
+    else maybeFinalize(live);
+  }
+
+  function bookFill(live: LiveIntent, qty: number, price: number | undefined): void {
+    const { symbol, side } = live.order;
+    const now = clock.now();
+    const position = positions.get(symbol) ?? { qty: 0, entryPrice: 0 };
+    const signed = side === 'buy' ? qty : -qty;
+    const fillPrice = price ?? position.entryPrice;
+    let pnl = 0;
+    if (position.qty !== 0 && Math.sign(signed) !== Math.sign(position.qty)) {
+      const closing = Math.min(Math.abs(signed), Math.abs(position.qty));
+      pnl = closing * (fillPrice - position.entryPrice) * Math.sign(position.qty);
+    }
+    const nextQty = addQuantities(position.qty, signed);
+    const entryPrice =
+      nextQty === 0
+        ? 0
+        : Math.sign(nextQty) !== Math.sign(position.qty)
+          ? fillPrice
+          : Math.abs(nextQty) > Math.abs(position.qty)
+            ? (position.entryPrice * Math.abs(position.qty) + fillPrice * Math.abs(signed)) /
+              Math.abs(nextQty)
+            : position.entryPrice;
+    positions.set(symbol, { qty: nextQty, entryPrice });
+    const day = utcDayStart(now);
+    if (day !== realized.day) realized = { day, pnl: 0 };
+    realized.pnl += pnl;
+  }
+
+  function onRouterEvent(event: RouterEvent): void {
+    const live = byClientOrderId.get(event.clientOrderId);
+    if (isRouterReport(event)) {
+      const machineEvent = toIntentEvent(event);
+      if (live) {
+        const stage = live.lookingUp ? (live.lookupStage ?? 'venue') : 'venue';
+        deliver(live, machineEvent, {
+          stage: stage === 'router' ? 'venue' : stage,
+          source: 'system',
+          ...('code' in machineEvent && machineEvent.code !== undefined
+            ? { reasonCode: `VENUE_REJECTED:${String(machineEvent.code)}` }
+            : {}),
+        });
+      }
+      return;
+    }
+    if (!live) return;
+    const { type, ...data } = event;
+    append(
+      live,
+      type,
+      { stage: 'router', source: 'system', ...(type === 'order.retry' ? {} : { reasonCode: 'GAVE_UP' }) },
+      {
+        ...data,
+        ...(type === 'order.retry' ? { level: 'call' } : {}),
+      },
+    );
+  }
+
+  // ── the stream ───────────────────────────────────────────────────────────────────────────────
+
+  function toMachineEvent(event: VenueEvent): OrderIntentEvent {
+    switch (event.type) {
+      case 'venue.order.accepted':
+        return {
+          type: event.type,
+          ...(event.venueOrderId === undefined ? {} : { venueOrderId: event.venueOrderId }),
+        };
+      case 'venue.order.rejected':
+        return {
+          type: event.type,
+          reason: event.reason,
+          ...(event.code === undefined ? {} : { code: event.code }),
+        };
+      case 'venue.order.filled':
+        return { type: event.type, qty: event.qty, tradeId: event.trade_id, price: event.price };
+      case 'venue.cancel.rejected':
+      case 'venue.replace.rejected':
+        return { type: event.type, reason: event.reason };
+      default:
+        return { type: event.type };
+    }
+  }
+
+  function onStream(message: VenueStreamMessage): void {
+    if (closed) return;
+    if (message.kind === 'gap') {
+      // Events were lost: every live order is looked up, and its fills re-read, instead of trusting silence.
+      for (const live of intents.values()) {
+        if (!TERMINAL.has(live.view.status) && live.view.status !== 'CREATED') {
+          lookup(live, 'reconcile');
+          live.fillSyncDue = true;
+          attention.add(live);
+        }
+      }
+      return;
+    }
+    const live = byClientOrderId.get(message.event.clientOrderId);
+    if (!live) return;
+    const event = toMachineEvent(message.event);
+    deliver(live, event, {
+      stage: 'venue',
+      source: 'system',
+      ...(message.event.type === 'venue.order.rejected' && message.event.code !== undefined
+        ? { reasonCode: `VENUE_REJECTED:${String(message.event.code)}` }
+        : {}),
+    });
+  }
+
+  // ── supervision ──────────────────────────────────────────────────────────────────────────────
+
+  function supervise(live: LiveIntent, event: OrderIntentEvent, meta: Meta, error: unknown): void {
+    const now = clock.now();
+    live.restarts = live.restarts.filter((at) => now - at < options.supervision.windowMs);
+    live.restarts.push(now);
+    const message = error instanceof Error ? error.message : String(error);
+    ports.logger?.error(
+      { err: error, intentId: live.record.intentId, event: event.type },
+      'intent actor failed',
+    );
+    append(
+      live,
+      'supervision.actor.failed',
+      { ...meta, reasonCode: 'ACTOR_FAILED' },
+      {
+        event: event.type,
+        error: message,
+        restarts: live.restarts.length,
+      },
+    );
+    if (live.restarts.length > options.supervision.maxRestarts && freeze?.kind !== 'supervision') {
+      freeze = {
+        kind: 'supervision',
+        tag: 'KILL_SWITCH:supervision',
+        reason: `intent ${live.record.intentId} failed ${live.restarts.length} times within ${options.supervision.windowMs} ms`,
+      };
+      append(
+        live,
+        'supervision.escalated',
+        { ...meta, reasonCode: 'KILL_SWITCH:supervision' },
+        { restarts: live.restarts.length },
+      );
+      void notify({ severity: 'critical', code: 'SUPERVISION_ESCALATED', text: freeze.reason });
+    }
+    restart(live);
+  }
+
+  /** Restarts from the last committed snapshot, then asks the venue where the order stands. */
+  function restart(live: LiveIntent): void {
+    live.restarting = true;
+    live.actor.stop();
+    track(
+      live.persisted.then(() => {
+        const record = store.get(live.record.intentId);
+        live.actor = newActor(live.record, record?.snapshot ?? null, () => live);
+        live.view = registryViewOf(live.actor.getSnapshot());
+        live.restarting = false;
+        append(
+          live,
+          'supervision.actor.restarted',
+          { stage: 'router', source: 'system' },
+          {
+            state: describeState(live.actor.getSnapshot().value),
+          },
+        );
+        const buffered = live.buffered;
+        live.buffered = [];
+        for (const item of buffered) deliver(live, item.event, item.meta);
+        if (live.actor.getSnapshot().matches('live')) lookup(live, 'reconcile');
+      }),
+    );
+  }
+
+  // ── registration and blockers ────────────────────────────────────────────────────────────────
+
+  function guardKey(intent: Intent): string {
+    return `${intent.account}\u0000${intent.strategy_id}\u0000${intent.symbol}`;
+  }
+
+  function orderOf(intent: Intent, clientOrderId: string): SubmitOrder {
+    return {
+      clientOrderId,
+      symbol: intent.symbol,
+      side: intent.side,
+      type: intent.type,
+      reduceOnly: intent.reduce_only,
+      closePosition: intent.close_position,
+      ...(intent.qty === undefined ? {} : { qty: intent.qty }),
+      ...(intent.price === undefined ? {} : { price: intent.price }),
+      ...(intent.stop_price === undefined ? {} : { stopPrice: intent.stop_price }),
+      ...(intent.time_in_force === undefined ? {} : { timeInForce: intent.time_in_force }),
+    };
+  }
+
+  function hold(record: RegistryRecord, snapshot: unknown): LiveIntent {
+    const live: LiveIntent = {
+      record,
+      committed: {
+        view: { status: record.status, tag: record.tag, stage: null, venueOrderId: record.venueOrderId },
+        stage: 'ingress',
+        reasonCode: record.tag,
+        reason: null,
+        eventId: eventIdFor(record.correlationId, 1),
+        causingEventId: null,
+        state: 'intent-created',
+        orderStatus: null,
+        filledQty: 0,
+        ts: record.updatedAt,
+      },
+      order: orderOf(record.intent, record.clientOrderId),
+      actor: undefined as unknown as CheckedActor<typeof orderIntentMachine>,
+      guarded: false,
+      eventSeq: 0,
+      lastEventId: null,
+      lastRequestEventId: null,
+      persisted: Promise.resolve(true),
+      view: { status: record.status, tag: record.tag, stage: null, venueOrderId: record.venueOrderId },
+      stage: 'ingress',
+      reasonCode: null,
+      reason: null,
+      emitted: [],
+      fillPrice: undefined,
+      submitting: 0,
+      lookingUp: false,
+      lookupStage: null,
+      syncingFills: false,
+      fillSyncDue: false,
+      absentCheckAt: null,
+      closedAt: null,
+      restarts: [],
+      restarting: false,
+      buffered: [],
+      waiters: [],
+    };
+    live.actor = newActor(record, snapshot, () => live);
+    const restoredAs = live.actor.getSnapshot();
+    live.committed.state = describeState(restoredAs.value);
+    live.committed.orderStatus = restoredAs.context.terminalStatus;
+    live.committed.filledQty = restoredAs.context.filledQty;
+    intents.set(record.intentId, live);
+    byClientOrderId.set(record.clientOrderId, live);
+    if (!isProtectiveExit(record.intent)) {
+      live.guarded = true;
+      const key = guardKey(record.intent);
+      liveEntries.set(key, (liveEntries.get(key) ?? 0) + 1);
+    }
+    return live;
+  }
+
+  function decideBlock(intent: Intent, live: LiveIntent): BlockDecision {
+    if (isProtectiveExit(intent)) return { blocked: false };
+    if (freeze)
+      return {
+        blocked: true,
+        stage: freeze.kind === 'orphans' ? 'reconcile' : 'guard',
+        tag: freeze.tag,
+        reason: freeze.reason,
+      };
+    const now = clock.now();
+    const day = utcDayStart(now);
+    if (day !== realized.day) realized = { day, pnl: 0 };
+    const key = guardKey(intent);
+    const last = lastEntryAt.get(key);
+    const risk = checkRisk(
+      intent,
+      {
+        referencePrice: ports.lastPrice?.(intent.symbol),
+        positionQty: positions.get(intent.symbol)?.qty ?? 0,
+        realizedPnlToday: realized.pnl,
+        secondsSinceLastEntry: last === undefined ? undefined : (now - last) / 1000,
+      },
+      options.risk,
+    );
+    if (risk.blocked) return risk;
+    // This intent is already counted among the live entries (it is registered); the others are duplicates.
+    const guard = checkExecutionGuard(
+      intent,
+      { liveEntries: (liveEntries.get(key) ?? 1) - (live.guarded ? 1 : 0) },
+      options.guard,
+    );
+    if (guard.blocked) return guard;
+    const view = ports.guardView?.() ?? {
+      killSwitch: { tripped: false } as KillSwitchView,
+      knobs: UNLIMITED_KNOBS,
+    };
+    const price = intent.price ?? intent.stop_price ?? ports.lastPrice?.(intent.symbol);
+    const decision = admit(
+      {
+        action: 'submit',
+        kind: intent.kind,
+        reduce_only: intent.reduce_only,
+        close_position: intent.close_position,
+        ...(price === undefined || intent.qty === undefined ? {} : { notional: intent.qty * price }),
+        ...(last === undefined ? {} : { secondsSinceLastEntry: (now - last) / 1000 }),
+      },
+      view,
+    );
+    if (!decision.admitted)
+      return { blocked: true, stage: 'guard', tag: decision.tag, reason: decision.reason };
+    return { blocked: false };
+  }
+
+  async function register(intent: Intent, intentId: string | undefined): Promise<IntentResult> {
+    const correlationId = newCorrelationId();
+    const id = intentId ?? correlationId;
+    const clientOrderId = clientOrderIdFor({ venue: intent.venue, kind: intent.kind, correlationId });
+    const now = clock.now();
+    const record: RegistryRecord = {
+      intentId: id,
+      correlationId,
+      clientOrderId,
+      status: 'CREATED',
+      tag: null,
+      venue: intent.venue,
+      venueOrderId: null,
+      intent,
+      snapshot: null,
+      createdAt: now,
+      updatedAt: now,
+    };
+    const event: JournalEvent = {
+      eventId: eventIdFor(correlationId, 1),
+      ts: now,
+      correlationId,
+      clientOrderId,
+      type: 'intent.registered',
+      stage: 'ingress',
+      source: intent.source,
+      reasonCode: null,
+      causingEventId: null,
+      from: null,
+      to: 'intent-created',
+      data: { intentId: id },
+    };
+    const { record: stored, created } = await store.register(record, event);
+    if (!created) {
+      const existing = intents.get(stored.intentId);
+      return existing ? resultOf(existing) : resultOfRecord(stored);
+    }
+    const live = hold(stored, null);
+    live.eventSeq = 1;
+    live.lastEventId = event.eventId;
+    const block = decideBlock(intent, live);
+    if (block.blocked) {
+      deliver(
+        live,
+        { type: 'intent.blocked', stage: block.stage, reason: block.reason, tag: block.tag },
+        { stage: block.stage, source: intent.source, reasonCode: block.tag, reason: block.reason },
+      );
+    } else {
+      if (!isProtectiveExit(intent)) lastEntryAt.set(guardKey(intent), now);
+      deliver(live, { type: 'intent.submit', now }, { stage: 'ingress', source: intent.source });
+    }
+    await live.persisted;
+    return resultOf(live);
+  }
+
+  // ── recovery ─────────────────────────────────────────────────────────────────────────────────
+
+  async function recover(): Promise<RecoveryReport> {
+    const report: RecoveryReport = {
+      restored: 0,
+      reconciled: 0,
+      abandoned: 0,
+      orphans: [],
+      entriesFrozen: false,
+    };
+    const restored: LiveIntent[] = [];
+    for (const record of store.nonTerminal()) {
+      const live = hold(record, record.snapshot);
+      const events = store.journal({ correlationId: record.correlationId });
+      // Event ids continue after the last one this intent wrote, so none is reused.
+      live.eventSeq = events.reduce(
+        (max, event) => Math.max(max, seqOf(event.eventId, record.correlationId)),
+        0,
+      );
+      live.lastEventId = events.at(-1)?.eventId ?? null;
+      live.view = registryViewOf(live.actor.getSnapshot());
+      restored.push(live);
+      report.restored += 1;
+    }
+    subscription = venue.subscribe(onStream);
+    for (const live of restored) {
+      append(
+        live,
+        'recovery.restored',
+        { stage: 'reconcile', source: 'system' },
+        {
+          state: describeState(live.actor.getSnapshot().value),
+        },
+      );
+      if (live.actor.getSnapshot().matches('intent-created')) {
+        report.abandoned += 1;
+        const reason = 'registered but not sent before the restart; a stale intent is never sent late';
+        deliver(
+          live,
+          {
+            type: 'intent.blocked',
+            stage: 'reconcile',
+            reason,
+            tag: 'RECOVERY_ABANDONED:not_sent_before_restart',
+          },
+          {
+            stage: 'reconcile',
+            source: 'system',
+            reasonCode: 'RECOVERY_ABANDONED:not_sent_before_restart',
+            reason,
+          },
+        );
+      } else {
+        report.reconciled += 1;
+        live.fillSyncDue = true;
+        lookup(live, 'reconcile');
+      }
+    }
+    await idle();
+    for (const live of restored)
+      if (live.fillSyncDue && !TERMINAL.has(live.view.status)) await syncFills(live);
+    const open = await venue.openOrders();
+    if (open.ok) {
+      for (const order of open.value) {
+        if (byClientOrderId.has(order.clientOrderId) || store.findByClientOrderId(order.clientOrderId))
+          continue;
+        report.orphans.push({
+          clientOrderId: order.clientOrderId,
+          venueOrderId: order.venueOrderId,
+          symbol: order.symbol,
+          status: order.status,
+        });
+      }
+    } else {
+      ports.logger?.warn(
+        { message: open.message },
+        'open orders could not be read at start; orphans unknown',
+      );
+    }
+    if (report.orphans.length > 0) {
+      void notify({
+        severity: 'warning',
+        code: 'ORPHAN_ORDERS',
+        text: `${report.orphans.length} open venue orders keel did not place`,
+        data: { orphans: report.orphans },
+      });
+      if (options.recovery.orphans === 'freeze') {
+        freeze = {
+          kind: 'orphans',
+          tag: 'RECONCILE_BLOCKED:orphan_orders',
+          reason: `${report.orphans.length} open venue orders keel did not place: ${report.orphans
+            .slice(0, 5)
+            .map((orphan) => orphan.clientOrderId)
+            .join(', ')}`,
+        };
+        report.entriesFrozen = true;
+      }
+    }
+    await idle();
+    return report;
+  }
+
+  function seqOf(eventId: string, correlationId: string): number {
+    if (!eventId.startsWith(`${correlationId}.`)) return 0;
+    const seq = Number(eventId.slice(correlationId.length + 1));
+    return Number.isInteger(seq) ? seq : 0;
+  }
+
+  // ── the clock ────────────────────────────────────────────────────────────────────────────────
+
+  function tick(): void {
+    if (closed) return;
+    const now = clock.now();
+    for (const live of [...timed])
+      deliver(live, { type: 'clock.tick', now }, { stage: 'router', source: 'system' });
+    for (const live of [...attention]) {
+      if (!intents.has(live.record.intentId)) {
+        attention.delete(live);
+        continue;
+      }
+      if (live.fillSyncDue && !live.syncingFills) track(syncFills(live));
+      if (live.absentCheckAt !== null && now >= live.absentCheckAt && live.submitting === 0) {
+        if (live.actor.getSnapshot().matches({ live: { order: 'sent-to-broker' } }))
+          lookup(live, 'reconcile');
+        else live.absentCheckAt = null;
+      }
+      if (live.closedAt !== null && shouldFinalizeNow(live)) finalize(live);
+      else if (live.closedAt === null && !live.fillSyncDue && live.absentCheckAt === null)
+        attention.delete(live);
+    }
+  }
+
+  async function idle(): Promise<void> {
+    while (running.size > 0) await Promise.all([...running]);
+  }
+
+  function requireStarted(): void {
+    if (closed) throw new KeelError(ERROR_CODES.closed, 'keel is closed');
+    if (!started)
+      throw new KeelError(ERROR_CODES.closed, 'keel has not finished starting (restore → reconcile)');
+  }
+
+  return {
+    async start() {
+      if (started) throw new KeelError(ERROR_CODES.closed, 'keel is already started');
+      const report = await recover();
+      ticker = clock.setInterval(tick, options.tickMs);
+      started = true;
+      return report;
+    },
+    submit(intent, submitOptions = {}) {
+      try {
+        requireStarted();
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      const id = submitOptions.intentId;
+      if (id !== undefined) {
+        const live = intents.get(id);
+        if (live) return Promise.resolve(resultOf(live));
+        const pending = registering.get(id);
+        if (pending) return pending;
+      }
+      const registration = register(intent, id);
+      if (id !== undefined) {
+        registering.set(id, registration);
+        void registration.finally(() => registering.delete(id)).catch(() => undefined);
+      }
+      return registration;
+    },
+    async cancel(intentId) {
+      requireStarted();
+      const live = intents.get(intentId);
+      if (live) {
+        deliver(
+          live,
+          { type: 'intent.cancel', now: clock.now() },
+          { stage: 'ingress', source: live.record.intent.source },
+        );
+        await live.persisted;
+        return resultOf(live);
+      }
+      const record = store.get(intentId);
+      if (!record) throw new KeelError(ERROR_CODES.unknownIntent, `no intent ${intentId}`);
+      return resultOfRecord(record);
+    },
+    settled(intentId) {
+      const live = intents.get(intentId);
+      if (live) {
+        if (TERMINAL.has(live.view.status)) return live.persisted.then(() => resultOf(live));
+        return new Promise((resolve) => live.waiters.push(resolve));
+      }
+      const record = store.get(intentId);
+      if (!record) return Promise.reject(new KeelError(ERROR_CODES.unknownIntent, `no intent ${intentId}`));
+      return Promise.resolve(resultOfRecord(record));
+    },
+    get(intentId) {
+      const live = intents.get(intentId);
+      if (live) return resultOf(live);
+      const record = store.get(intentId);
+      return record ? resultOfRecord(record) : null;
+    },
+    onResult(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    anomalies: () => anomalies,
+    liveCount: () => intents.size,
+    entryFreeze: () => (freeze === null ? null : { tag: freeze.tag, reason: freeze.reason }),
+    clearEntryFreeze() {
+      freeze = null;
+    },
+    idle,
+    async close() {
+      if (closed) return;
+      closed = true;
+      ticker?.cancel();
+      subscription?.close();
+      router.close();
+      await idle();
+      for (const live of intents.values()) live.actor.stop();
+    },
+  };
+}

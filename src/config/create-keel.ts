@@ -1,0 +1,223 @@
+/**
+ * `createKeel(config)`: the library entry point. Parses the configuration, chooses the adapters
+ * (SQLite store, paper venue, system clock), and starts the runtime through recovery.
+ * Invariants: a bad configuration fails with KEEL_ERR_BAD_CONFIG naming every bad field and opens
+ * nothing; a bad intent fails with KEEL_ERR_BAD_INTENT and registers nothing; the returned keel has
+ * already restored and reconciled whatever a previous run left in flight.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { createRuntime, type RecoveryReport, type Runtime, type SubmitOptions } from '../actors/runtime.js';
+import { systemClock } from '../adapters/clock/system.clock.js';
+import { openSqliteStore } from '../adapters/store/sqlite.store.js';
+import { paperOptionsSchema } from '../adapters/venue/paper/paper.schema.js';
+import {
+  openPaperVenue,
+  type PaperVenue,
+  type PaperVenueOptions,
+} from '../adapters/venue/paper/paper.venue.js';
+import { ERROR_CODES } from '../domain/errors.js';
+import { parseIntent } from '../domain/intent.schema.js';
+import type { IntentResult } from '../domain/intent-result.schema.js';
+import { parseOrThrow } from '../domain/parse.js';
+import { retryPolicySchema } from '../domain/retry-policy.js';
+import { executionGuardSchema, riskLimitsSchema } from '../domain/risk.js';
+import type { Anomaly } from '../actors/checked-actor.js';
+import type { GuardKnobs } from '../domain/belief.js';
+import type { KillSwitchView } from '../domain/admission.js';
+import type { ClockPort } from '../ports/clock.port.js';
+import type { LoggerPort } from '../ports/logger.port.js';
+import type { NotifierPort } from '../ports/notifier.port.js';
+import type { StorePort } from '../ports/store.port.js';
+import type { VenuePort } from '../ports/venue.port.js';
+
+const positiveInt = z.number().int().positive();
+
+const orderLimitsSchema = z.strictObject({
+  maxSubmitAttempts: positiveInt.optional(),
+  maxCancelAttempts: positiveInt.optional(),
+  maxReplaceAttempts: positiveInt.optional(),
+  ackTimeoutMs: positiveInt.optional(),
+  cancelTimeoutMs: positiveInt.optional(),
+});
+
+/** The paper venue, keel's embedded default: deterministic from its seed. */
+const paperVenueConfigSchema = paperOptionsSchema.extend({ kind: z.literal('paper') }).strict();
+
+export const keelConfigSchema = z.strictObject({
+  /** Where keel keeps `keel.db` (registry and journal) and `journal.jsonl`. */
+  dataDir: z.string().min(1).default('.keel/data'),
+  /** `strict` logs refused lifecycle events as errors (tests, CI); `lenient` as warnings (the daemon). */
+  mode: z.enum(['strict', 'lenient']).default('lenient'),
+  /** The venue; the paper venue keeps its own state in `venue.dataDir` (default `<dataDir>/paper`). */
+  venue: paperVenueConfigSchema.default({ kind: 'paper', seed: 1 }),
+  risk: riskLimitsSchema.default({}),
+  guard: executionGuardSchema.default({ oneLiveEntryPerStrategySymbol: true }),
+  retry: retryPolicySchema.partial().default({}),
+  limits: orderLimitsSchema.default({}),
+  /** The one clock interval (ms): deadlines, fill syncs and lingering orders are checked on it. */
+  tickMs: positiveInt.default(1_000),
+  /** How long (ms) a finished order stays live to absorb late fills before it is finalized (DONE). */
+  lingerMs: z.number().int().nonnegative().default(30_000),
+  /** How long (ms) after the last send a venue must keep not knowing an order before keel concludes it never landed. */
+  absentAfterMs: z.number().int().nonnegative().default(10_000),
+  recovery: z
+    .strictObject({ orphans: z.enum(['report', 'freeze']).default('report') })
+    .default({ orphans: 'report' }),
+  supervision: z
+    .strictObject({
+      maxRestarts: z.number().int().nonnegative().default(3),
+      windowMs: positiveInt.default(60_000),
+    })
+    .default({ maxRestarts: 3, windowMs: 60_000 }),
+});
+
+export type KeelConfig = z.output<typeof keelConfigSchema>;
+export type KeelConfigInput = z.input<typeof keelConfigSchema>;
+
+/** Replacements for the adapters keel would choose: tests and benchmarks pass their own. */
+export interface KeelOverrides {
+  clock?: ClockPort;
+  /** A venue of your own; keel then does not step or persist the paper venue. */
+  venue?: VenuePort;
+  store?: StorePort;
+  logger?: LoggerPort;
+  notifier?: NotifierPort;
+  /** A number in [0, 1): retry jitter. */
+  random?: () => number;
+  guardView?: () => { killSwitch: KillSwitchView; knobs: GuardKnobs };
+}
+
+export interface Keel {
+  /** What start-up found and did: restored intents, reconciled orders, orphans. */
+  readonly recovery: RecoveryReport;
+  readonly venue: VenuePort;
+  readonly store: StorePort;
+  /** The embedded paper venue, when keel chose it (its ground truth is there for tests). */
+  readonly paper: PaperVenue | null;
+  /**
+   * Parses and registers an intent, runs the blockers, and sends it. Resolves once its status is on
+   * disk: FAILED with the blocker's tag, or SENT_TO_BROKER with the venue call under way.
+   */
+  submit(intent: unknown, options?: SubmitOptions): Promise<IntentResult>;
+  cancel(intentId: string): Promise<IntentResult>;
+  settled(intentId: string): Promise<IntentResult>;
+  get(intentId: string): IntentResult | null;
+  onResult(listener: (result: IntentResult) => void): () => void;
+  anomalies(): readonly Anomaly[];
+  liveCount(): number;
+  entryFreeze(): { tag: string; reason: string } | null;
+  clearEntryFreeze(): void;
+  idle(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Parses a configuration, throwing KEEL_ERR_BAD_CONFIG with the path of every bad field.
+ *
+ * @example
+ * parseKeelConfig({ dataDir: '.keel/data', risk: { maxNotional: 1_000 } });
+ */
+export function parseKeelConfig(input: unknown): KeelConfig {
+  return parseOrThrow(keelConfigSchema, input ?? {}, 'bad keel config', ERROR_CODES.badConfig);
+}
+
+/**
+ * Opens keel: store, venue, runtime; restores and reconciles what a previous run left, then runs.
+ *
+ * @example
+ * const keel = await createKeel({ dataDir: '.keel/data', venue: { kind: 'paper', seed: 7 } });
+ * const sent = await keel.submit({ strategy_id: 's1', bot_id: 'b1', client_id: 'me', source: 'library',
+ *   venue: 'paper', account: 'main', symbol: 'BTCUSDT', side: 'buy', type: 'market', qty: 0.01, kind: 'ENTRY' });
+ * const done = await keel.settled(sent.intent_id); // status 'EXECUTED', order_status 'FILLED'
+ * await keel.close();
+ */
+export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOverrides = {}): Promise<Keel> {
+  const parsed = parseKeelConfig(config);
+  const clock = overrides.clock ?? systemClock;
+  const store = overrides.store ?? openSqliteStore({ dataDir: parsed.dataDir });
+  let paper: PaperVenue | null = null;
+  let stepper: { cancel(): void } | null = null;
+  let venue: VenuePort;
+  if (overrides.venue) {
+    venue = overrides.venue;
+  } else {
+    const { kind: _kind, ...paperOptions } = parsed.venue;
+    paper = openPaperVenue({
+      // The paper venue's symbol entries are the same shape zod parsed; only `undefined` typing differs.
+      ...(withoutUndefined(paperOptions) as Omit<PaperVenueOptions, 'clock'>),
+      dataDir: paperOptions.dataDir ?? join(parsed.dataDir, 'paper'),
+      clock,
+    });
+    venue = paper;
+    stepper = paper.autoStep();
+  }
+  const embeddedPaper = paper;
+  const runtime: Runtime = createRuntime(
+    {
+      venue,
+      store,
+      clock,
+      random: overrides.random ?? Math.random,
+      ...(overrides.logger === undefined ? {} : { logger: overrides.logger }),
+      ...(overrides.notifier === undefined ? {} : { notifier: overrides.notifier }),
+      ...(overrides.guardView === undefined ? {} : { guardView: overrides.guardView }),
+      ...(embeddedPaper === null ? {} : { lastPrice: (symbol: string) => embeddedPaper.price(symbol) }),
+    },
+    {
+      mode: parsed.mode,
+      risk: parsed.risk,
+      guard: parsed.guard,
+      retry: withoutUndefined(parsed.retry),
+      limits: withoutUndefined(parsed.limits),
+      tickMs: parsed.tickMs,
+      lingerMs: parsed.lingerMs,
+      absentAfterMs: parsed.absentAfterMs,
+      recovery: parsed.recovery,
+      supervision: parsed.supervision,
+    },
+  );
+  let recovery: RecoveryReport;
+  try {
+    recovery = await runtime.start();
+  } catch (error) {
+    stepper?.cancel();
+    await runtime.close();
+    if (!overrides.store) await store.close();
+    throw error;
+  }
+  return {
+    recovery,
+    venue,
+    store,
+    paper,
+    submit: (intent, options) => {
+      try {
+        return runtime.submit(parseIntent(intent), options);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+    cancel: (intentId) => runtime.cancel(intentId),
+    settled: (intentId) => runtime.settled(intentId),
+    get: (intentId) => runtime.get(intentId),
+    onResult: (listener) => runtime.onResult(listener),
+    anomalies: () => runtime.anomalies(),
+    liveCount: () => runtime.liveCount(),
+    entryFreeze: () => runtime.entryFreeze(),
+    clearEntryFreeze: () => runtime.clearEntryFreeze(),
+    idle: () => runtime.idle(),
+    async close() {
+      stepper?.cancel();
+      await runtime.close();
+      if (!overrides.store) await store.close();
+    },
+  };
+}
+
+/** zod leaves absent optional keys out, but types them `T | undefined`; this says so to the compiler. */
+function withoutUndefined<T extends object>(value: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, field]) => field !== undefined)) as {
+    [K in keyof T]?: Exclude<T[K], undefined>;
+  };
+}
