@@ -373,7 +373,11 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     )?.context;
     const events = store.journal({ correlationId: record.correlationId });
     const last = events.at(-1);
-    const stage = (last?.stage ?? 'ingress') as Stage;
+    // The stage that decided the status is the one of the last registry change that moved it.
+    const decided = events.findLast(
+      (event) => event.type.startsWith('registry.') && event.from !== event.to && event.to === record.status,
+    );
+    const stage = (decided?.stage ?? last?.stage ?? 'ingress') as Stage;
     return makeIntentResult({
       event_id: last?.eventId ?? eventIdFor(record.correlationId, 0),
       ts: record.updatedAt,
@@ -928,7 +932,10 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         const buffered = live.buffered;
         live.buffered = [];
         for (const item of buffered) deliver(live, item.event, item.meta);
-        if (live.actor.getSnapshot().matches('live')) lookup(live, 'reconcile');
+        // Resync from venue truth, unless this intent's failures have escalated: a restart that
+        // fails again on the answer would otherwise loop, restart → lookup → fail, for ever.
+        const escalated = live.restarts.length > options.supervision.maxRestarts;
+        if (!escalated && live.actor.getSnapshot().matches('live')) lookup(live, 'reconcile');
       }),
     );
   }

@@ -1,0 +1,202 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createKeel, type Keel } from '../../src/config/create-keel.js';
+import { openSqliteStore, type SqliteStore } from '../../src/adapters/store/sqlite.store.js';
+import {
+  clientOrderIdsAcceptedTwice,
+  openPaperVenue,
+  type PaperVenue,
+} from '../../src/adapters/venue/paper/paper.venue.js';
+import type { IntentInput } from '../../src/domain/intent.schema.js';
+import type { SubmitOrder, VenueOrder, VenuePort, VenueResult } from '../../src/ports/venue.port.js';
+import { ManualClock } from '../support/manual-clock.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function entry(overrides: Partial<IntentInput> = {}): IntentInput {
+  return {
+    strategy_id: 's1',
+    bot_id: 'b1',
+    client_id: 'c1',
+    source: 'library',
+    venue: 'paper',
+    account: 'main',
+    symbol: 'BTCUSDT',
+    side: 'buy',
+    type: 'market',
+    qty: 0.01,
+    kind: 'ENTRY',
+    ...overrides,
+  };
+}
+
+/**
+ * A venue whose submit never answers and whose stream goes silent — the process "dies" while the
+ * request is out. `land` decides whether the order reached the venue before the crash.
+ */
+function crashingOnSubmit(venue: PaperVenue, land: (order: SubmitOrder) => boolean): VenuePort {
+  return new Proxy(venue, {
+    get(target, property, receiver) {
+      if (property === 'submit') {
+        return (order: SubmitOrder): Promise<VenueResult<VenueOrder>> => {
+          if (land(order)) void target.submit(order);
+          return new Promise(() => undefined);
+        };
+      }
+      if (property === 'subscribe') return () => ({ close: () => undefined });
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+async function scenario() {
+  const dir = mkdtempSync(join(tmpdir(), 'keel-recovery-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const clock = new ManualClock();
+  const venue = openPaperVenue({ seed: 5, clock });
+  return { dir, clock, venue };
+}
+
+async function drive(keel: Keel, clock: ManualClock, rounds = 40): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await keel.idle();
+    clock.advance(250);
+  }
+  await keel.idle();
+}
+
+describe('restart is recovery: restore → reconcile → run', () => {
+  it('resolves intents in flight at a crash to what the venue really did, sending nothing twice', async () => {
+    const { dir, clock, venue } = await scenario();
+    let submits = 0;
+    // The first order lands before the crash, the second never leaves the process.
+    const before = crashingOnSubmit(venue, () => ++submits === 1);
+    const crashedStore = openSqliteStore({ dataDir: dir });
+    const first = await createKeel(
+      { dataDir: dir, mode: 'strict', guard: { oneLiveEntryPerStrategySymbol: false } },
+      { clock, venue: before, store: crashedStore, random: () => 0.5 },
+    );
+    const landed = await first.submit(entry(), { intentId: 'landed' });
+    const lost = await first.submit(entry({ side: 'sell', qty: 0.005 }), { intentId: 'lost' });
+    expect([landed.status, lost.status]).toEqual(['SENT_TO_BROKER', 'SENT_TO_BROKER']);
+    // The crash: the first keel is abandoned mid-request, never closed.
+    await crashedStore.close();
+
+    const keel = await createKeel(
+      { dataDir: dir, mode: 'strict', guard: { oneLiveEntryPerStrategySymbol: false } },
+      { clock, venue, random: () => 0.5 },
+    );
+    cleanups.push(() => keel.close());
+    expect(keel.recovery).toMatchObject({ restored: 2, reconciled: 2, abandoned: 0, orphans: [] });
+    await drive(keel, clock);
+
+    expect(keel.get('landed')).toMatchObject({
+      status: 'EXECUTED',
+      order_status: 'FILLED',
+      filled_qty: 0.01,
+    });
+    expect(keel.get('lost')).toMatchObject({ status: 'EXECUTED', order_status: 'FILLED', filled_qty: 0.005 });
+    const truth = venue.groundTruth();
+    expect(clientOrderIdsAcceptedTwice(truth.log)).toEqual([]);
+    expect(truth.orders.map((order) => order.clientOrderId).sort()).toEqual(
+      [landed.clientOrderId, lost.clientOrderId].sort(),
+    );
+    expect(keel.anomalies()).toEqual([]);
+  });
+
+  it('fails an intent registered but never sent before the crash, rather than sending it late', async () => {
+    const { dir, clock, venue } = await scenario();
+    const store = openSqliteStore({ dataDir: dir });
+    // Registered, then the process died before the blockers ran.
+    await store.register(
+      {
+        intentId: 'stale',
+        correlationId: 'corr-stale-000000000001',
+        clientOrderId: 'EN-stale0000000000000000000',
+        status: 'CREATED',
+        tag: null,
+        venue: 'paper',
+        venueOrderId: null,
+        intent: { ...entry(), reduce_only: false, close_position: false } as never,
+        snapshot: null,
+        createdAt: clock.now(),
+        updatedAt: clock.now(),
+      },
+      {
+        eventId: 'corr-stale-000000000001.000001',
+        ts: clock.now(),
+        correlationId: 'corr-stale-000000000001',
+        clientOrderId: 'EN-stale0000000000000000000',
+        type: 'intent.registered',
+        stage: 'ingress',
+        source: 'library',
+        reasonCode: null,
+        causingEventId: null,
+        from: null,
+        to: 'intent-created',
+        data: {},
+      },
+    );
+    await store.close();
+
+    const keel = await createKeel({ dataDir: dir, mode: 'strict' }, { clock, venue, random: () => 0.5 });
+    cleanups.push(() => keel.close());
+    await keel.idle();
+
+    expect(keel.recovery.abandoned).toBe(1);
+    expect(keel.get('stale')).toMatchObject({
+      status: 'FAILED',
+      stage: 'reconcile',
+      tag: 'RECOVERY_ABANDONED:not_sent_before_restart',
+    });
+    expect(venue.groundTruth().orders).toHaveLength(0);
+  });
+
+  it('reports venue orders keel did not place, and freezes entries on them when told to', async () => {
+    const { dir, clock, venue } = await scenario();
+    await venue.submit({
+      clientOrderId: 'manual-order-1',
+      symbol: 'BTCUSDT',
+      side: 'buy',
+      type: 'limit',
+      qty: 0.01,
+      price: 40_000,
+      timeInForce: 'GTC',
+      reduceOnly: false,
+      closePosition: false,
+    });
+
+    const keel = await createKeel(
+      { dataDir: dir, mode: 'strict', recovery: { orphans: 'freeze' } },
+      { clock, venue, random: () => 0.5 },
+    );
+    cleanups.push(() => keel.close());
+
+    expect(keel.recovery.orphans).toEqual([
+      expect.objectContaining({ clientOrderId: 'manual-order-1', symbol: 'BTCUSDT', status: 'NEW' }),
+    ]);
+    expect(keel.recovery.entriesFrozen).toBe(true);
+    const blocked = await keel.submit(entry(), { intentId: 'e-1' });
+    expect(blocked).toMatchObject({
+      status: 'FAILED',
+      stage: 'reconcile',
+      tag: 'RECONCILE_BLOCKED:orphan_orders',
+    });
+    const exit = await keel.submit(entry({ kind: 'EXIT', side: 'sell', reduce_only: true }), {
+      intentId: 'x-1',
+    });
+    expect(exit.status).toBe('SENT_TO_BROKER');
+
+    keel.clearEntryFreeze();
+    const after = await keel.submit(entry(), { intentId: 'e-2' });
+    expect(after.status).toBe('SENT_TO_BROKER');
+    const store = keel.store as SqliteStore;
+    expect(store.get('e-1')?.status).toBe('FAILED');
+  });
+});
