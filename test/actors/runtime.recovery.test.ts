@@ -55,7 +55,7 @@ function crashingOnSubmit(venue: PaperVenue, land: (order: SubmitOrder) => boole
   });
 }
 
-async function scenario() {
+function scenario() {
   const dir = mkdtempSync(join(tmpdir(), 'keel-recovery-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const clock = new ManualClock();
@@ -73,7 +73,7 @@ async function drive(keel: Keel, clock: ManualClock, rounds = 40): Promise<void>
 
 describe('restart is recovery: restore → reconcile → run', () => {
   it('resolves intents in flight at a crash to what the venue really did, sending nothing twice', async () => {
-    const { dir, clock, venue } = await scenario();
+    const { dir, clock, venue } = scenario();
     let submits = 0;
     // The first order lands before the crash, the second never leaves the process.
     const before = crashingOnSubmit(venue, () => ++submits === 1);
@@ -111,7 +111,7 @@ describe('restart is recovery: restore → reconcile → run', () => {
   });
 
   it('fails an intent registered but never sent before the crash, rather than sending it late', async () => {
-    const { dir, clock, venue } = await scenario();
+    const { dir, clock, venue } = scenario();
     const store = openSqliteStore({ dataDir: dir });
     // Registered, then the process died before the blockers ran.
     await store.register(
@@ -159,7 +159,7 @@ describe('restart is recovery: restore → reconcile → run', () => {
   });
 
   it('reports venue orders keel did not place, and freezes entries on them when told to', async () => {
-    const { dir, clock, venue } = await scenario();
+    const { dir, clock, venue } = scenario();
     await venue.submit({
       clientOrderId: 'manual-order-1',
       symbol: 'BTCUSDT',

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/actors/runtime.js';
-import { openSqliteStore, type SqliteStore } from '../../src/adapters/store/sqlite.store.js';
+import { openSqliteStore } from '../../src/adapters/store/sqlite.store.js';
 import { openPaperVenue } from '../../src/adapters/venue/paper/paper.venue.js';
 import { parseIntent } from '../../src/domain/intent.schema.js';
 import { orderIntentMachine } from '../../src/machines/order-intent.machine.js';
