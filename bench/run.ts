@@ -1,0 +1,218 @@
+/**
+ * `npm run bench [-- --json]`: keel's execution-core benchmark (issue 3). Measures throughput to the
+ * end of the lifecycle, the raw SQLite floor under the same writes, admission latency at a fixed
+ * offered rate, and heap per live intent; prints one line per figure, then (with --json) a single
+ * JSON object on the last line. Invariants: throughput and raw floor are measured in the same run,
+ * paired round by round; nothing is asserted — targets are reported beside the figures.
+ */
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+import { runAdmission, type AdmissionResult } from './admission.js';
+import { runHeap, type HeapResult } from './heap.js';
+import { runRawFloor, type RawFloorResult } from './raw-floor.js';
+import { median, removeTempDirs } from './support.js';
+import { runThroughput, type ThroughputResult } from './throughput.js';
+
+const TARGETS = {
+  intentsPerSec: 5_000,
+  ratioToRawFloor: 0.5,
+  admissionP99Ms: 5,
+  heapBytesPerLiveIntent: 5 * 1024,
+};
+
+const MEASUREMENTS = ['throughput', 'admission', 'heap'] as const;
+type Measurement = (typeof MEASUREMENTS)[number];
+
+const { values } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    count: { type: 'string', default: '20000' },
+    warmup: { type: 'string', default: '2000' },
+    concurrency: { type: 'string', default: '500' },
+    rounds: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '1000' },
+    'light-rate': { type: 'string', default: '100' },
+    seconds: { type: 'string', default: '5' },
+    live: { type: 'string', default: '100000' },
+    only: { type: 'string', default: MEASUREMENTS.join(',') },
+  },
+  strict: true,
+});
+
+function positive(name: string, text: string | undefined): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`--${name} must be a positive integer, got ${text}`);
+  return value;
+}
+
+const params = {
+  count: positive('count', values.count),
+  warmup: positive('warmup', values.warmup),
+  concurrency: positive('concurrency', values.concurrency),
+  rounds: positive('rounds', values.rounds),
+  admissionRatePerSec: positive('rate', values.rate),
+  lightRatePerSec: positive('light-rate', values['light-rate']),
+  admissionSeconds: positive('seconds', values.seconds),
+  liveIntents: positive('live', values.live),
+};
+const only = new Set(
+  (values.only ?? '').split(',').map((name) => {
+    if (!(MEASUREMENTS as readonly string[]).includes(name)) {
+      throw new Error(`--only takes ${MEASUREMENTS.join(', ')}; got ${name}`);
+    }
+    return name as Measurement;
+  }),
+);
+
+const round1 = (value: number): number => Math.round(value * 10) / 10;
+const round3 = (value: number): number => Math.round(value * 1000) / 1000;
+const mark = (ok: boolean): string => (ok ? 'meets' : 'MISSES');
+
+async function main(): Promise<void> {
+  console.log(
+    `keel bench: node ${process.version}, ${cpus().length} cpus, ${params.count} intents × ${params.rounds} rounds ` +
+      `at ${params.concurrency} outstanding`,
+  );
+  const output: Record<string, unknown> = {};
+  const details: Record<string, unknown> = {};
+
+  if (only.has('throughput')) {
+    const rounds: { throughput: ThroughputResult; floor: RawFloorResult }[] = [];
+    for (let round = 1; round <= params.rounds; round += 1) {
+      const throughput = await runThroughput(params);
+      const floor = await runRawFloor({ ...params, profile: throughput.profile });
+      rounds.push({ throughput, floor });
+      console.log(
+        `  round ${round}: keel ${round1(throughput.intentsPerSec)} intents/s (${throughput.seconds.toFixed(2)} s, ` +
+          `${throughput.commits} commits), raw floor ${round1(floor.intentsPerSec)} intents/s ` +
+          `(${floor.seconds.toFixed(2)} s, ${floor.stats.commits} commits)`,
+      );
+    }
+    const intentsPerSec = median(rounds.map((round) => round.throughput.intentsPerSec));
+    const rawFloorIntentsPerSec = median(rounds.map((round) => round.floor.intentsPerSec));
+    const ratioToRawFloor = intentsPerSec / rawFloorIntentsPerSec;
+    const first = rounds[0];
+    if (!first) throw new Error('no throughput round ran');
+    console.log(
+      `intentsPerSec ${round1(intentsPerSec)} (median of ${rounds.length}; target ≥ ${TARGETS.intentsPerSec}: ` +
+        `${mark(intentsPerSec >= TARGETS.intentsPerSec)})`,
+    );
+    console.log(
+      `rawFloorIntentsPerSec ${round1(rawFloorIntentsPerSec)}; ratio ${round3(ratioToRawFloor)} ` +
+        `(target ≥ ${TARGETS.ratioToRawFloor}: ${mark(ratioToRawFloor >= TARGETS.ratioToRawFloor)})`,
+    );
+    console.log(
+      `  per intent: ${first.floor.storeCallsPerIntent} store calls in ${first.throughput.profile.groups.length} ` +
+        `commit groups (${first.throughput.profileShape}); ${first.throughput.journal.journalRowsPerIntent} journal rows`,
+    );
+    Object.assign(output, {
+      intentsPerSec: round1(intentsPerSec),
+      rawFloorIntentsPerSec: round1(rawFloorIntentsPerSec),
+      ratioToRawFloor: round3(ratioToRawFloor),
+    });
+    details['throughput'] = {
+      rounds: rounds.map(({ throughput, floor }) => ({
+        intentsPerSec: round1(throughput.intentsPerSec),
+        executedPerSec: round1(throughput.executedPerSec),
+        seconds: round3(throughput.seconds),
+        commits: throughput.commits,
+        largestBatch: throughput.largestBatch,
+        liveAfter: throughput.liveAfter,
+        anomalies: throughput.anomalies,
+        rawFloorIntentsPerSec: round1(floor.intentsPerSec),
+        rawFloorSeconds: round3(floor.seconds),
+        rawFloorCommits: floor.stats.commits,
+      })),
+      storeCallsPerIntent: first.floor.storeCallsPerIntent,
+      writeProfile: first.throughput.profileShape,
+      writeProfileShare: round3(first.throughput.profileShare),
+      journal: first.throughput.journal,
+      durability: first.floor.durability,
+    };
+  }
+
+  if (only.has('admission')) {
+    const measure = async (rate: number): Promise<AdmissionResult> => {
+      const admission = await runAdmission({ rate, seconds: params.admissionSeconds, warmupSeconds: 1 });
+      console.log(
+        `admission at ${rate} intents/s (${round1(admission.offeredPerSec)} offered, ${admission.offered} measured): ` +
+          `p50 ${round3(admission.p50Ms)} ms, p90 ${round3(admission.p90Ms)} ms, p99 ${round3(admission.p99Ms)} ms, ` +
+          `max ${round3(admission.maxMs)} ms`,
+      );
+      return admission;
+    };
+    const describe = (admission: AdmissionResult) => ({
+      offered: admission.offered,
+      offeredPerSec: round1(admission.offeredPerSec),
+      p50Ms: round3(admission.p50Ms),
+      p90Ms: round3(admission.p90Ms),
+      p99Ms: round3(admission.p99Ms),
+      maxMs: round3(admission.maxMs),
+      pacerLagMaxMs: round3(admission.pacerLagMaxMs),
+    });
+    const admission = await measure(params.admissionRatePerSec);
+    console.log(
+      `admissionP99Ms ${round3(admission.p99Ms)} at ${params.admissionRatePerSec} intents/s ` +
+        `(target ≤ ${TARGETS.admissionP99Ms} ms: ${mark(admission.p99Ms <= TARGETS.admissionP99Ms)})`,
+    );
+    // The same path well below saturation: what one intent costs when nothing queues ahead of it.
+    const light = await measure(params.lightRatePerSec);
+    Object.assign(output, {
+      admissionP50Ms: round3(admission.p50Ms),
+      admissionP99Ms: round3(admission.p99Ms),
+    });
+    details['admission'] = {
+      ...describe(admission),
+      light: { ratePerSec: params.lightRatePerSec, ...describe(light) },
+    };
+  }
+
+  if (only.has('heap')) {
+    const heap: HeapResult = await runHeap({
+      count: params.liveIntents,
+      baseline: 1_000,
+      concurrency: params.concurrency,
+    });
+    console.log(
+      `heapBytesPerLiveIntent ${Math.round(heap.heapBytesPerLiveIntent)} with ${heap.liveIntents} live intents ` +
+        `(target ≤ ${TARGETS.heapBytesPerLiveIntent}: ${mark(heap.heapBytesPerLiveIntent <= TARGETS.heapBytesPerLiveIntent)}); ` +
+        `off-heap: RSS +${Math.round(heap.rssBytesPerLiveIntent)} B/intent, SQLite file ` +
+        `${Math.round(heap.sqliteFileBytesPerIntent)} B/intent`,
+    );
+    output['heapBytesPerLiveIntent'] = Math.round(heap.heapBytesPerLiveIntent);
+    details['heap'] = {
+      liveIntents: heap.liveIntents,
+      heapUsedBeforeBytes: heap.heapUsedBeforeBytes,
+      heapUsedAfterBytes: heap.heapUsedAfterBytes,
+      rssBytesPerLiveIntent: Math.round(heap.rssBytesPerLiveIntent),
+      externalBytesPerLiveIntent: Math.round(heap.externalBytesPerLiveIntent),
+      sqliteFileBytesPerIntent: Math.round(heap.sqliteFileBytesPerIntent),
+      venue: 'ack-only stub (acknowledges, never fills)',
+    };
+  }
+
+  const result = {
+    ...output,
+    params: {
+      n: params.count,
+      warmup: params.warmup,
+      concurrency: params.concurrency,
+      rounds: params.rounds,
+      admissionRatePerSec: params.admissionRatePerSec,
+      admissionSeconds: params.admissionSeconds,
+      lightRatePerSec: params.lightRatePerSec,
+      liveIntents: params.liveIntents,
+    },
+    targets: TARGETS,
+    details,
+    env: { node: process.version, cpus: cpus().length, platform: process.platform },
+  };
+  if (values.json) console.log(JSON.stringify(result));
+}
+
+try {
+  await main();
+} finally {
+  removeTempDirs();
+}
