@@ -44,7 +44,7 @@ import { registryViewOf, type RegistryView } from '../machines/order-intent.stat
 import type { ClockPort } from '../ports/clock.port.js';
 import type { LoggerPort } from '../ports/logger.port.js';
 import type { Alert, NotifierPort } from '../ports/notifier.port.js';
-import type { JournalEvent, RegistryRecord, StorePort } from '../ports/store.port.js';
+import type { JournalEvent, RegistryRecord, RegistryUpdate, StorePort } from '../ports/store.port.js';
 import type { SubmitOrder, VenueOrder, VenuePort, VenueStreamMessage } from '../ports/venue.port.js';
 
 type Stage = NonNullable<RegistryView['stage']>;
@@ -171,8 +171,14 @@ interface LiveIntent {
   eventSeq: number;
   lastEventId: string | null;
   lastRequestEventId: string | null;
-  /** The last committed write: true when it committed. Commands wait on it (register-first). */
+  /** The last write: true when it and every earlier one committed. Commands wait on it (register-first). */
   persisted: Promise<boolean>;
+  writeFailed: boolean;
+  /** Events (and the registry change leading them) waiting for the end of the delivery under way. */
+  pending: JournalEvent[];
+  pendingUpdate: RegistryUpdate | null;
+  delivering: number;
+  deferred: (() => Promise<unknown>)[];
   view: RegistryView;
   stage: Stage;
   reasonCode: string | null;
@@ -283,12 +289,36 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     return event;
   }
 
-  /** Chains a write after the intent's last one; `persisted` says whether everything so far committed. */
-  function persist(live: LiveIntent, write: () => Promise<unknown>): void {
-    const previous = live.persisted;
-    const written = write().then(
-      () => true,
+  /**
+   * Queues a journal event of this intent. Inside a delivery, events wait for the delivery's end
+   * and go to the store in one write (the transition first, then the commands it emitted);
+   * outside one they are written at once.
+   */
+  function stage(live: LiveIntent, event: JournalEvent, update?: RegistryUpdate): void {
+    if (update !== undefined) {
+      // A registry change rides on its own event, which must lead its write.
+      if (live.pending.length > 0) flush(live);
+      live.pendingUpdate = update;
+    }
+    live.pending.push(event);
+    if (live.delivering === 0) flush(live);
+  }
+
+  function flush(live: LiveIntent): void {
+    const [first, ...rest] = live.pending;
+    if (first === undefined) return;
+    const update = live.pendingUpdate;
+    live.pending = [];
+    live.pendingUpdate = null;
+    const write =
+      update === null
+        ? store.append(first, rest)
+        : store.transition(live.record.intentId, update, first, rest);
+    // The store commits in order, so the latest write settling means every earlier one has.
+    const written = write.then(
+      () => !live.writeFailed,
       (error: unknown) => {
+        live.writeFailed = true;
         ports.logger?.error({ err: error, intentId: live.record.intentId }, 'journal write failed');
         void notify({
           severity: 'critical',
@@ -298,13 +328,12 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         return false;
       },
     );
-    live.persisted = Promise.all([previous, written]).then(([a, b]) => a && b);
-    track(live.persisted);
+    live.persisted = written;
+    track(written);
   }
 
   function append(live: LiveIntent, type: string, meta: Meta, data: Record<string, unknown>): void {
-    const event = journalEvent(live, type, meta, { data });
-    persist(live, () => store.append(event));
+    stage(live, journalEvent(live, type, meta, { data }));
   }
 
   async function notify(alert: Alert): Promise<void> {
@@ -323,8 +352,15 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     void tracked.finally(() => running.delete(tracked));
   }
 
-  /** Runs venue work after the transition that asked for it has committed, never inside a send. */
+  /**
+   * Runs venue work after the transition that asked for it has committed (register-first), and
+   * never inside a send: work asked for during a delivery starts once that delivery's write is queued.
+   */
   function afterCommit(live: LiveIntent, work: () => Promise<unknown>): void {
+    if (live.delivering > 0) {
+      live.deferred.push(work);
+      return;
+    }
     const gate = live.persisted;
     track(
       gate.then((ok) => {
@@ -453,27 +489,51 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       live.buffered.push({ event, meta });
       return;
     }
+    live.delivering += 1;
+    let after: SnapshotFrom<typeof orderIntentMachine>;
+    try {
+      after = step(live, event, meta);
+    } finally {
+      live.delivering -= 1;
+    }
+    if (live.delivering > 0) return;
+    flush(live);
+    const deferred = live.deferred;
+    live.deferred = [];
+    for (const work of deferred) afterCommit(live, work);
+    if (after.status === 'done') retire(live);
+    else if (after.status === 'active' && live.closedAt !== null && shouldFinalizeNow(live)) finalize(live);
+  }
+
+  /** Sends one event, journals the transition it made and executes the commands it emitted. */
+  function step(
+    live: LiveIntent,
+    event: OrderIntentEvent,
+    meta: Meta,
+  ): SnapshotFrom<typeof orderIntentMachine> {
     const before = live.actor.getSnapshot();
     live.emitted = [];
     live.fillPrice = event.type === 'venue.order.filled' ? event.price : undefined;
     live.actor.send(event);
     const after = live.actor.getSnapshot();
     if (after.status === 'error') {
+      live.emitted = [];
       supervise(live, event, meta, after.error);
-      return;
+      return after;
     }
     const from = describeState(before.value);
     const to = describeState(after.value);
-    if (from !== to || before.context !== after.context) {
-      recordTransition(live, event, meta, from, to, after);
-    }
-    for (const emitted of live.emitted) execute(live, emitted, meta);
+    const transition =
+      from !== to || before.context !== after.context
+        ? recordTransition(live, event, meta, from, to, after)
+        : null;
+    const emitted = live.emitted;
     live.emitted = [];
+    for (const fact of emitted) execute(live, fact, meta, transition);
     const context = after.context;
     if (context.ackDeadline !== null || context.cancelDeadline !== null) timed.add(live);
     else timed.delete(live);
-    if (after.status === 'done') retire(live);
-    else if (live.closedAt !== null && shouldFinalizeNow(live)) finalize(live);
+    return after;
   }
 
   function eventData(event: OrderIntentEvent): Record<string, unknown> {
@@ -488,7 +548,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     from: string,
     to: string,
     after: SnapshotFrom<typeof orderIntentMachine>,
-  ): void {
+  ): JournalEvent {
     const view = registryViewOf(after);
     const statusChanged = view.status !== live.view.status || view.tag !== live.view.tag;
     // Reconcile's conclusions keep their stage; otherwise the view names who decided (venue, risk, …).
@@ -510,15 +570,19 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       },
       { from, to, data: { ...eventData(event), filledQty: after.context.filledQty } },
     );
-    const snapshot = live.actor.actor.getPersistedSnapshot();
-    const update = {
-      status: view.status,
-      tag: view.tag,
-      venueOrderId: view.venueOrderId,
-      snapshot,
-      updatedAt: journaled.ts,
-    };
-    persist(live, () => store.transition(live.record.intentId, update, journaled));
+    if (after.status === 'done') {
+      // DONE changes no registry field and is never restored: the event alone records it.
+      stage(live, journaled);
+    } else {
+      const update = {
+        status: view.status,
+        tag: view.tag,
+        venueOrderId: view.venueOrderId,
+        snapshot: live.actor.actor.getPersistedSnapshot(),
+        updatedAt: journaled.ts,
+      };
+      stage(live, journaled, update);
+    }
     const committed: Committed = {
       view,
       stage: live.stage,
@@ -531,16 +595,15 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       filledQty: after.context.filledQty,
       ts: journaled.ts,
     };
-    track(
-      live.persisted.then((ok) => {
-        if (!ok) return;
-        live.committed = committed;
-        if (statusChanged) publish(live, committed);
-      }),
-    );
+    afterCommit(live, () => {
+      live.committed = committed;
+      if (statusChanged) publish(live, committed);
+      return Promise.resolve();
+    });
     const wasTerminal = TERMINAL.has(live.view.status);
     live.view = view;
     if (TERMINAL.has(view.status) && !wasTerminal) onFinished(live);
+    return journaled;
   }
 
   function onFinished(live: LiveIntent): void {
@@ -582,14 +645,34 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
 
   // ── executing the machine's commands ─────────────────────────────────────────────────────────
 
-  function execute(live: LiveIntent, emitted: OrderIntentEmitted, cause: Meta): void {
+  /**
+   * Executes one command or fact the machine emitted. Commands that follow from the transition just
+   * journaled (a send, a cancel, a booked fill) are recorded in that transition's event, so one row
+   * says what happened and what keel did about it; the rest (retries, give-ups, anomalies) get rows
+   * of their own.
+   */
+  function execute(
+    live: LiveIntent,
+    emitted: OrderIntentEmitted,
+    cause: Meta,
+    transition: JournalEvent | null,
+  ): void {
     const { order } = live;
     const meta: Meta = { stage: 'router', source: 'system', causingEventId: live.lastEventId };
     const { type: _type, ...data } = emitted;
+    const record = (extra: Record<string, unknown> = {}): void => {
+      if (transition) {
+        const list = (transition.data.emitted ??= []) as Record<string, unknown>[];
+        list.push({ ...emitted, ...extra });
+        if (emitted.type.endsWith('.requested')) live.lastRequestEventId = transition.eventId;
+      } else {
+        append(live, emitted.type, meta, { ...data, ...extra });
+        if (emitted.type.endsWith('.requested')) live.lastRequestEventId = live.lastEventId;
+      }
+    };
     switch (emitted.type) {
       case 'order.submit.requested': {
-        append(live, emitted.type, meta, data);
-        live.lastRequestEventId = live.lastEventId;
+        record();
         live.submitting += 1;
         afterCommit(live, async () => {
           try {
@@ -612,17 +695,15 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         return;
       }
       case 'order.lookup.requested':
-        append(live, emitted.type, meta, data);
+        record();
         onLookupRequested(live, emitted.reason, cause);
         return;
       case 'order.cancel.requested':
-        append(live, emitted.type, meta, data);
-        live.lastRequestEventId = live.lastEventId;
+        record();
         afterCommit(live, () => router.cancel(order.symbol, order.clientOrderId));
         return;
       case 'order.replace.requested':
-        append(live, emitted.type, meta, data);
-        live.lastRequestEventId = live.lastEventId;
+        record();
         afterCommit(live, () =>
           router.replace({
             clientOrderId: order.clientOrderId,
@@ -633,7 +714,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         );
         return;
       case 'order.fill.booked':
-        append(live, emitted.type, { ...meta, stage: 'venue' }, { ...data, price: live.fillPrice ?? null });
+        record({ price: live.fillPrice ?? null });
         bookFill(live, emitted.qty, live.fillPrice);
         return;
       case 'order.overfill.detected':
@@ -798,6 +879,14 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     const live = byClientOrderId.get(event.clientOrderId);
     if (isRouterReport(event)) {
       const machineEvent = toIntentEvent(event);
+      // The stream usually acknowledges first; the router's copy of an ack the intent already has
+      // would only be journaled as ignored.
+      if (
+        live &&
+        machineEvent.type === 'venue.order.accepted' &&
+        live.actor.getSnapshot().context.venueOrderId !== null
+      )
+        return;
       if (live) {
         const stage = live.lookingUp ? (live.lookupStage ?? 'venue') : 'venue';
         deliver(live, machineEvent, {
@@ -983,6 +1072,11 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       lastEventId: null,
       lastRequestEventId: null,
       persisted: Promise.resolve(true),
+      writeFailed: false,
+      pending: [],
+      pendingUpdate: null,
+      delivering: 0,
+      deferred: [],
       view: { status: record.status, tag: record.tag, stage: null, venueOrderId: record.venueOrderId },
       stage: 'ingress',
       reasonCode: null,

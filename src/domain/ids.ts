@@ -143,6 +143,11 @@ export function newCorrelationId(random?: (bytes: number) => Uint8Array): string
 
 const secureCorrelationId = customAlphabet(BASE62, CORRELATION_ID_LENGTH);
 
+const eventIdInputSchema = z.object({
+  correlationId: z.string().min(1),
+  seq: z.number().int().nonnegative(),
+});
+
 /**
  * The id of the `seq`-th event of an intent; zero-padded so ids sort in event order.
  *
@@ -150,11 +155,10 @@ const secureCorrelationId = customAlphabet(BASE62, CORRELATION_ID_LENGTH);
  * eventIdFor('V1StGXR8Z5jdHi6BmyT9q', 3); // 'V1StGXR8Z5jdHi6BmyT9q.000003'
  */
 export function eventIdFor(correlationId: string, seq: number): string {
-  parseOrThrow(
-    z.object({ correlationId: z.string().min(1), seq: z.number().int().nonnegative() }),
-    { correlationId, seq },
-    'bad event id input',
-  );
+  // Called for every journal event: the schema is built once, and only bad input pays for parsing.
+  if (correlationId.length === 0 || !Number.isInteger(seq) || seq < 0) {
+    parseOrThrow(eventIdInputSchema, { correlationId, seq }, 'bad event id input');
+  }
   return `${correlationId}.${String(seq).padStart(6, '0')}`;
 }
 

@@ -61,10 +61,18 @@ export interface StorePort {
     record: RegistryRecord,
     event: JournalEvent,
   ): Promise<{ record: RegistryRecord; created: boolean }>;
-  /** Applies a registry change and appends its journal event in one transaction. */
-  transition(intentId: string, update: RegistryUpdate, event: JournalEvent): Promise<RegistryRecord>;
+  /**
+   * Applies a registry change and appends its journal event, then `also` (the commands and facts
+   * the same step produced), in one transaction.
+   */
+  transition(
+    intentId: string,
+    update: RegistryUpdate,
+    event: JournalEvent,
+    also?: readonly JournalEvent[],
+  ): Promise<void>;
   /** Appends a journal event that changes no registry row (a retry, an ignored message). */
-  append(event: JournalEvent): Promise<void>;
+  append(event: JournalEvent, also?: readonly JournalEvent[]): Promise<void>;
   get(intentId: string): RegistryRecord | null;
   findByClientOrderId(clientOrderId: string): RegistryRecord | null;
   /** Every record not yet EXECUTED or FAILED: what a restart must restore and reconcile. */

@@ -102,21 +102,28 @@ describe('keel end to end on the paper venue', () => {
     const store = keel.store as SqliteStore;
     const record = store.get('happy-1');
     expect(record?.status).toBe('EXECUTED');
-    expect((record?.snapshot as { value: unknown }).value).toBe('done');
+    // The registry keeps the last restorable snapshot; DONE itself is the journal's last word.
+    expect((record?.snapshot as { value: unknown }).value).toEqual({ closed: 'filled' });
 
     // The journal tells the whole story in order, each step with its cause.
     const journal = store.journal({ correlationId: settled.correlation_id });
     const types = journal.map((event) => event.type);
     expect(types.indexOf('intent.registered')).toBe(0);
+    // The send is recorded in the same commit as SENT_TO_BROKER, which precedes any venue answer.
+    const submitted = journal.find((event) => event.type === 'intent.submit');
+    expect(submitted?.data.emitted).toEqual([
+      expect.objectContaining({ type: 'order.submit.requested', attempt: 1 }),
+    ]);
     const sentAt = journal.findIndex(
       (event) => event.type === 'registry.updated' && event.to === 'SENT_TO_BROKER',
     );
-    const requestedAt = types.indexOf('order.submit.requested');
-    expect(sentAt).toBeGreaterThan(0);
-    expect(requestedAt).toBeGreaterThan(sentAt);
-    expect(types).toContain('venue.order.accepted');
-    expect(types).toContain('order.fill.booked');
-    expect(types.at(-2)).toBe('intent.finalize');
+    expect(journal[sentAt]?.causingEventId).toBe(submitted?.eventId);
+    const acceptedAt = types.indexOf('venue.order.accepted');
+    expect(acceptedAt).toBeGreaterThan(sentAt);
+    expect(journal[acceptedAt]?.causingEventId).toBe(submitted?.eventId);
+    const filled = journal.find((event) => event.type === 'venue.order.filled');
+    expect(filled?.data.emitted).toEqual([expect.objectContaining({ type: 'order.fill.booked', qty: 0.01 })]);
+    expect(journal.at(-1)).toMatchObject({ type: 'intent.finalize', to: 'done' });
     for (const event of journal.slice(1)) expect(event.causingEventId).not.toBeNull();
     expect(keel.anomalies()).toEqual([]);
 

@@ -88,13 +88,13 @@ describe('sqlite store', () => {
       { status: 'SENT_TO_BROKER', tag: 'SLOW_ACK', venueOrderId: 'v-1', updatedAt: 5 },
       eventFor(1, 'order.accepted'),
     );
-    const after = await s.transition('intent-1', { tag: null, updatedAt: 6 }, eventFor(1, 'order.note'));
+    await s.transition('intent-1', { tag: null, updatedAt: 6 }, eventFor(1, 'order.note'));
+    const after = s.get('intent-1')!;
     expect(after).toMatchObject({ status: 'SENT_TO_BROKER', tag: null, venueOrderId: 'v-1', updatedAt: 6 });
     expect(after.snapshot).toEqual(recordFor(1).snapshot);
-    expect(s.get('intent-1')).toEqual(after);
   });
 
-  it('returns from register and transition exactly the record a later read sees', async () => {
+  it('returns from register exactly the record a later read sees, and stores a snapshot as JSON', async () => {
     const s = open();
     const { record } = await s.register(
       recordFor(1, { snapshot: undefined }),
@@ -102,13 +102,12 @@ describe('sqlite store', () => {
     );
     expect(record).toEqual(s.get('intent-1'));
     expect(record.snapshot).toBeNull();
-    const moved = await s.transition(
+    await s.transition(
       'intent-1',
       { snapshot: { value: 'sent', dropped: undefined }, updatedAt: 3 },
       eventFor(1, 'order.submitting'),
     );
-    expect(moved).toEqual(s.get('intent-1'));
-    expect(moved.snapshot).toEqual({ value: 'sent' });
+    expect(s.get('intent-1')?.snapshot).toStrictEqual({ value: 'sent' });
   });
 
   it('journals each registry change as a store event caused by the caller event, with from and to', async () => {

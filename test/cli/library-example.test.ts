@@ -49,11 +49,15 @@ describe('the library quick start', () => {
     ]) {
       const replay = await runKeel(['replay', filled!.clientOrderId, ...source, '--json']);
       expect(replay.code).toBe(0);
-      const timeline = JSON.parse(replay.stdout) as { events: { type: string }[] };
+      const timeline = JSON.parse(replay.stdout) as {
+        events: { type: string; data: { emitted?: { type: string }[] } }[];
+      };
       const types = timeline.events.map((event) => event.type);
       expect(types.slice(0, 2)).toEqual(['intent.registered', 'registry.created']);
-      expect(types).toContain('order.submit.requested');
-      expect(types).toContain('order.fill.booked');
+      const commands = timeline.events.flatMap((event) => event.data.emitted ?? []);
+      expect(commands.map((command) => command.type)).toEqual(
+        expect.arrayContaining(['order.submit.requested', 'order.fill.booked']),
+      );
     }
   });
 });

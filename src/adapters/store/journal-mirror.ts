@@ -8,6 +8,12 @@
 import { closeSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs';
 import type { JournalEvent } from '../../ports/store.port.js';
 
+/** One event already serialised, with its seq. */
+export interface MirrorLine {
+  seq: number;
+  line: string;
+}
+
 export class JournalMirror {
   readonly path: string;
   private readonly fd: number;
@@ -26,9 +32,14 @@ export class JournalMirror {
 
   /** Appends the events newer than the file's last seq, in order. */
   append(events: readonly JournalEvent[]): void {
-    const fresh = events.filter((event) => (event.seq ?? 0) > this.last);
+    this.appendLines(events.map((event) => ({ seq: event.seq ?? 0, line: JSON.stringify(event) })));
+  }
+
+  /** Appends serialised events newer than the file's last seq, in order. */
+  appendLines(lines: readonly MirrorLine[]): void {
+    const fresh = lines.filter((entry) => entry.seq > this.last);
     if (fresh.length === 0) return;
-    const bytes = Buffer.from(fresh.map((event) => `${JSON.stringify(event)}\n`).join(''), 'utf8');
+    const bytes = Buffer.from(fresh.map((entry) => `${entry.line}\n`).join(''), 'utf8');
     const size = fstatSync(this.fd).size;
     try {
       for (let written = 0; written < bytes.length;) {

@@ -23,7 +23,7 @@ import type {
   RegistryUpdate,
   StorePort,
 } from '../../ports/store.port.js';
-import { JournalMirror } from './journal-mirror.js';
+import { JournalMirror, type MirrorLine } from './journal-mirror.js';
 import { MIGRATIONS, migrate, type Migration } from './migrations.js';
 
 export interface SqliteStoreOptions {
@@ -111,6 +111,8 @@ export class SqliteStore implements StorePort {
     mirrorErrors: 0,
   };
   private queue: PendingWrite[] = [];
+  /** Mirror lines of the events inserted by the batch being committed, in seq order. */
+  private written: MirrorLine[] = [];
   private scheduled = false;
   private accepting = true;
   private closing: Promise<void> | null = null;
@@ -189,39 +191,52 @@ export class SqliteStore implements StorePort {
     });
   }
 
-  transition(intentId: string, update: RegistryUpdate, event: JournalEvent): Promise<RegistryRecord> {
+  transition(
+    intentId: string,
+    update: RegistryUpdate,
+    event: JournalEvent,
+    also: readonly JournalEvent[] = [],
+  ): Promise<void> {
     return this.enqueue(() => {
-      const row = this.statements.getById.get(intentId);
-      if (!row) {
+      const before = this.statements.getStatusById.get(intentId);
+      if (!before) {
         throw new KeelError(ERROR_CODES.unknownIntent, `no registered intent ${intentId} to transition`);
       }
       assertCallerEvent(event);
-      const before = toRecord(row);
-      const after: RegistryRecord = {
-        ...before,
-        status: update.status ?? before.status,
-        tag: update.tag === undefined ? before.tag : update.tag,
-        venueOrderId: update.venueOrderId === undefined ? before.venueOrderId : update.venueOrderId,
-        snapshot: 'snapshot' in update ? update.snapshot : before.snapshot,
-        updatedAt: update.updatedAt,
+      for (const follower of also) assertCallerEvent(follower);
+      const status = update.status ?? before.status;
+      const tag = update.tag === undefined ? before.tag : update.tag;
+      const venueOrderId = update.venueOrderId === undefined ? before.venue_order_id : update.venueOrderId;
+      const changes: Record<string, unknown> = {
+        intent_id: intentId,
+        status,
+        tag,
+        venue_order_id: venueOrderId,
+        updated_at: update.updatedAt,
       };
-      this.statements.updateRow.run(toRow(after));
+      if ('snapshot' in update) {
+        changes.snapshot = update.snapshot === undefined ? null : JSON.stringify(update.snapshot);
+        this.statements.updateRow.run(changes);
+      } else {
+        this.statements.updateRowKeepSnapshot.run(changes);
+      }
       this.insertEvent(event);
-      const data: RegistryUpdatedData = {
-        intentId,
-        status: after.status,
-        tag: after.tag,
-        venueOrderId: after.venueOrderId,
-      };
-      this.insertEvent(registryEvent(event, REGISTRY_EVENT_TYPES.updated, before.status, after.status, data));
-      return this.mustGet(intentId);
+      // Replay needs only the changes; a transition that leaves the row's fields as they were
+      // (a new snapshot, a partial fill) writes no registry event.
+      if (status !== before.status || tag !== before.tag || venueOrderId !== before.venue_order_id) {
+        const data: RegistryUpdatedData = { intentId, status, tag, venueOrderId };
+        this.insertEvent(registryEvent(event, REGISTRY_EVENT_TYPES.updated, before.status, status, data));
+      }
+      for (const follower of also) this.insertEvent(follower);
     });
   }
 
-  append(event: JournalEvent): Promise<void> {
+  append(event: JournalEvent, also: readonly JournalEvent[] = []): Promise<void> {
     return this.enqueue(() => {
       assertCallerEvent(event);
+      for (const follower of also) assertCallerEvent(follower);
       this.insertEvent(event);
+      for (const follower of also) this.insertEvent(follower);
     });
   }
 
@@ -290,7 +305,8 @@ export class SqliteStore implements StorePort {
   }
 
   private insertEvent(event: JournalEvent): void {
-    this.statements.insertEvent.run({
+    const data = JSON.stringify(event.data);
+    const { lastInsertRowid } = this.statements.insertEvent.run({
       event_id: event.eventId,
       ts: event.ts,
       correlation_id: event.correlationId,
@@ -302,8 +318,25 @@ export class SqliteStore implements StorePort {
       causing_event_id: event.causingEventId,
       from_state: event.from,
       to_state: event.to,
-      data: JSON.stringify(event.data),
+      data,
     });
+    // The mirror line is made now, from the text just stored, so a commit need not read its events back.
+    const seq = Number(lastInsertRowid);
+    const head = JSON.stringify({
+      seq,
+      eventId: event.eventId,
+      ts: event.ts,
+      correlationId: event.correlationId,
+      clientOrderId: event.clientOrderId,
+      type: event.type,
+      stage: event.stage,
+      source: event.source,
+      reasonCode: event.reasonCode,
+      causingEventId: event.causingEventId,
+      from: event.from,
+      to: event.to,
+    });
+    this.written.push({ seq, line: `${head.slice(0, -1)},"data":${data}}` });
   }
 
   private enqueue<T>(run: () => T): Promise<T> {
@@ -330,21 +363,14 @@ export class SqliteStore implements StorePort {
   private commitBatch(): void {
     const batch = this.queue;
     this.queue = [];
-    const outcomes: { ok: boolean; value: unknown }[] = [];
+    let outcomes: { ok: boolean; value: unknown }[];
     try {
-      this.db
-        .transaction(() => {
-          for (const write of batch) {
-            try {
-              // A nested transaction is a savepoint: a failed write rolls back only itself.
-              outcomes.push({ ok: true, value: this.db.transaction(write.run)() });
-            } catch (error) {
-              outcomes.push({ ok: false, value: error });
-            }
-          }
-        })
-        .immediate();
+      // The common case: every write of the batch succeeds, in one transaction, with no savepoints.
+      // Should any write throw, the whole transaction rolls back and the batch runs again with a
+      // savepoint per write, so a failed write changes nothing and the others still commit.
+      outcomes = this.runBatch(batch, false) ?? this.runBatch(batch, true) ?? [];
     } catch (error) {
+      this.written = [];
       this.counters.failedWrites += batch.length;
       for (const write of batch) write.reject(error);
       this.afterBatch();
@@ -352,7 +378,7 @@ export class SqliteStore implements StorePort {
     }
     this.counters.commits += 1;
     this.counters.largestBatch = Math.max(this.counters.largestBatch, batch.length);
-    this.syncMirror();
+    this.mirrorCommitted();
     batch.forEach((write, index) => {
       const outcome = outcomes[index];
       if (outcome?.ok) {
@@ -364,6 +390,67 @@ export class SqliteStore implements StorePort {
       }
     });
     this.afterBatch();
+  }
+
+  /**
+   * Runs a batch in one IMMEDIATE transaction. Without savepoints, returns null (having rolled
+   * everything back) as soon as one write throws; with them, isolates each write's failure.
+   */
+  private runBatch(
+    batch: readonly PendingWrite[],
+    isolated: boolean,
+  ): { ok: boolean; value: unknown }[] | null {
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    this.written = [];
+    const failedFast = new Error('a write failed; retrying the batch with a savepoint per write');
+    try {
+      this.db
+        .transaction(() => {
+          for (const write of batch) {
+            if (!isolated) {
+              try {
+                outcomes.push({ ok: true, value: write.run() });
+              } catch {
+                throw failedFast;
+              }
+              continue;
+            }
+            const mark = this.written.length;
+            try {
+              // A nested transaction is a savepoint: a failed write rolls back only itself.
+              outcomes.push({ ok: true, value: this.db.transaction(write.run)() });
+            } catch (error) {
+              this.written.length = mark;
+              outcomes.push({ ok: false, value: error });
+            }
+          }
+        })
+        .immediate();
+    } catch (error) {
+      if (error === failedFast) {
+        this.written = [];
+        return null;
+      }
+      throw error;
+    }
+    return outcomes;
+  }
+
+  /** Appends the batch's lines when the mirror is level with the database; otherwise catches up from it. */
+  private mirrorCommitted(): void {
+    const lines = this.written;
+    this.written = [];
+    const first = lines[0];
+    if (first === undefined) return;
+    if (first.seq !== this.mirror.lastSeq + 1) {
+      this.syncMirror();
+      return;
+    }
+    try {
+      this.mirror.appendLines(lines);
+    } catch {
+      this.counters.mirrorErrors += 1;
+    }
   }
 
   private afterBatch(): void {
@@ -385,6 +472,9 @@ function prepareStatements(db: Database.Database) {
   return {
     getById: db.prepare<[string], RegistryRow>('SELECT * FROM registry WHERE intent_id = ?'),
     getByClientOrderId: db.prepare<[string], RegistryRow>('SELECT * FROM registry WHERE client_order_id = ?'),
+    getStatusById: db.prepare<[string], Pick<RegistryRow, 'status' | 'tag' | 'venue_order_id'>>(
+      'SELECT status, tag, venue_order_id FROM registry WHERE intent_id = ?',
+    ),
     insertRow: db.prepare(
       `INSERT INTO registry (intent_id, correlation_id, client_order_id, status, tag, venue, venue_order_id,
          intent, snapshot, created_at, updated_at)
@@ -394,6 +484,10 @@ function prepareStatements(db: Database.Database) {
     updateRow: db.prepare(
       `UPDATE registry SET status = @status, tag = @tag, venue_order_id = @venue_order_id,
          snapshot = @snapshot, updated_at = @updated_at WHERE intent_id = @intent_id`,
+    ),
+    updateRowKeepSnapshot: db.prepare(
+      `UPDATE registry SET status = @status, tag = @tag, venue_order_id = @venue_order_id,
+         updated_at = @updated_at WHERE intent_id = @intent_id`,
     ),
     insertEvent: db.prepare(
       `INSERT INTO journal (event_id, ts, correlation_id, client_order_id, type, stage, source, reason_code,
