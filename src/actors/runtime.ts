@@ -177,6 +177,9 @@ interface LiveIntent {
   /** Events (and the registry change leading them) waiting for the end of the delivery under way. */
   pending: JournalEvent[];
   pendingUpdate: RegistryUpdate | null;
+  /** The index in `pending` of the event that caused `pendingUpdate`. */
+  pendingUpdateAt: number;
+  flushQueued: boolean;
   delivering: number;
   deferred: (() => Promise<unknown>)[];
   view: RegistryView;
@@ -290,32 +293,48 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
   }
 
   /**
-   * Queues a journal event of this intent. Inside a delivery, events wait for the delivery's end
-   * and go to the store in one write (the transition first, then the commands it emitted);
-   * outside one they are written at once.
+   * Queues a journal event of this intent. Events go to the store together at the end of the
+   * current turn, so the acknowledgement and fill a venue sends in one burst cost one write and
+   * one registry update; `persisted` is already the promise of that write, so work that must wait
+   * for the event to be durable (register-first) can wait on it at once.
    */
   function stage(live: LiveIntent, event: JournalEvent, update?: RegistryUpdate): void {
     if (update !== undefined) {
-      // A registry change rides on its own event, which must lead its write.
-      if (live.pending.length > 0) flush(live);
+      // Each update carries the row's full fields, so the last one of the turn is the row's state.
       live.pendingUpdate = update;
+      live.pendingUpdateAt = live.pending.length;
     }
     live.pending.push(event);
-    if (live.delivering === 0) flush(live);
+    if (live.flushQueued) return;
+    live.flushQueued = true;
+    live.persisted = new Promise<boolean>((resolve) => {
+      queueMicrotask(() => resolve(flush(live)));
+    });
+    track(live.persisted);
   }
 
-  function flush(live: LiveIntent): void {
-    const [first, ...rest] = live.pending;
-    if (first === undefined) return;
+  /** Writes the turn's events: those before the registry change, then the change with its cause and the rest. */
+  function flush(live: LiveIntent): Promise<boolean> {
+    const events = live.pending;
     const update = live.pendingUpdate;
+    const at = live.pendingUpdateAt;
     live.pending = [];
     live.pendingUpdate = null;
-    const write =
-      update === null
-        ? store.append(first, rest)
-        : store.transition(live.record.intentId, update, first, rest);
-    // The store commits in order, so the latest write settling means every earlier one has.
-    const written = write.then(
+    live.flushQueued = false;
+    const writes: Promise<void>[] = [];
+    const [first, ...rest] = events;
+    if (first === undefined) return Promise.resolve(!live.writeFailed);
+    if (update === null) {
+      writes.push(store.append(first, rest));
+    } else {
+      const before = events.slice(0, at);
+      const cause = events[at] as JournalEvent;
+      const [head, ...tail] = before;
+      if (head !== undefined) writes.push(store.append(head, tail));
+      writes.push(store.transition(live.record.intentId, update, cause, events.slice(at + 1)));
+    }
+    // The store commits in order, so these settling means every earlier write has too.
+    return Promise.all(writes).then(
       () => !live.writeFailed,
       (error: unknown) => {
         live.writeFailed = true;
@@ -328,8 +347,6 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         return false;
       },
     );
-    live.persisted = written;
-    track(written);
   }
 
   function append(live: LiveIntent, type: string, meta: Meta, data: Record<string, unknown>): void {
@@ -497,7 +514,6 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       live.delivering -= 1;
     }
     if (live.delivering > 0) return;
-    flush(live);
     const deferred = live.deferred;
     live.deferred = [];
     for (const work of deferred) afterCommit(live, work);
@@ -1075,6 +1091,8 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       writeFailed: false,
       pending: [],
       pendingUpdate: null,
+      pendingUpdateAt: 0,
+      flushQueued: false,
       delivering: 0,
       deferred: [],
       view: { status: record.status, tag: record.tag, stage: null, venueOrderId: record.venueOrderId },
