@@ -75,6 +75,8 @@ export interface RuntimeOptions {
   tickMs: number;
   /** How long a finished order stays live to absorb late fills before it is finalized (DONE). */
   lingerMs: number;
+  /** How long an intent must be quiescent (working, nothing in flight) before it is parked as its snapshot. */
+  parkAfterMs: number;
   /** After the last send, how long a venue that does not know the order must keep not knowing it before keel concludes it never landed. */
   absentAfterMs: number;
   recovery: {
@@ -128,8 +130,10 @@ export interface Runtime {
   onResult(listener: (result: IntentResult) => void): () => void;
   /** Refused lifecycle events seen so far (empty in a healthy run). */
   anomalies(): readonly Anomaly[];
-  /** Intents held as live actors now. */
+  /** Intents not yet finalized (DONE), parked ones included. */
   liveCount(): number;
+  /** Of those, the intents parked as snapshots (quiescent, no actor running). */
+  parkedCount(): number;
   /** Why entries are refused right now, if they are (supervision escalation, orphan freeze). */
   entryFreeze(): { tag: string; reason: string } | null;
   /** Clears an orphan freeze after an operator has dealt with the orphans. */
@@ -165,7 +169,15 @@ interface LiveIntent {
   record: RegistryRecord;
   committed: Committed;
   order: SubmitOrder;
-  actor: CheckedActor<typeof orderIntentMachine>;
+  /**
+   * The running actor, or null while the intent is parked: a quiescent intent (working at the venue,
+   * nothing in flight, no deadline) is held as its persisted snapshot and restarted from it by the
+   * next event, so 100,000 resting orders do not hold 100,000 xstate actors.
+   */
+  actor: CheckedActor<typeof orderIntentMachine> | null;
+  parked: string | null;
+  /** When the intent last became quiescent; it parks `parkAfterMs` later. */
+  quietSince: number | null;
   /** Counted in the duplicate-entry guard until it finishes. */
   guarded: boolean;
   eventSeq: number;
@@ -232,6 +244,8 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
   const registering = new Map<string, Promise<IntentResult>>();
   const timed = new Set<LiveIntent>();
   const attention = new Set<LiveIntent>();
+  /** Intents delivered to since the last tick: candidates for parking. */
+  const touched = new Set<LiveIntent>();
   const liveEntries = new Map<string, number>();
   const lastEntryAt = new Map<string, number>();
   const positions = new Map<string, { qty: number; entryPrice: number }>();
@@ -256,7 +270,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     onEvent: onRouterEvent,
     onSnapshot: (order) => {
       const live = byClientOrderId.get(order.clientOrderId);
-      if (live && order.filledQty > live.actor.getSnapshot().context.filledQty) void syncFills(live);
+      if (live && order.filledQty > actorOf(live).getSnapshot().context.filledQty) void syncFills(live);
     },
   });
 
@@ -494,6 +508,45 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     return actor;
   }
 
+  /** The intent's actor, restarted from its parked snapshot if it was parked. */
+  function actorOf(live: LiveIntent): CheckedActor<typeof orderIntentMachine> {
+    if (live.actor !== null) return live.actor;
+    const parked = live.parked;
+    live.parked = null;
+    live.actor = newActor(live.record, parked === null ? null : JSON.parse(parked), () => live);
+    return live.actor;
+  }
+
+  /** Quiescent: working at the venue with nothing pending, in flight or due. */
+  function isQuiet(live: LiveIntent): boolean {
+    if (live.actor === null) return false;
+    const snapshot = live.actor.getSnapshot();
+    const { context } = snapshot;
+    return (
+      snapshot.status === 'active' &&
+      snapshot.matches({ live: { order: 'working', request: 'idle' } }) &&
+      context.ackDeadline === null &&
+      context.cancelDeadline === null &&
+      live.submitting === 0 &&
+      !live.lookingUp &&
+      !live.syncingFills &&
+      !live.fillSyncDue &&
+      !live.restarting &&
+      live.absentCheckAt === null &&
+      live.delivering === 0 &&
+      !live.flushQueued &&
+      live.deferred.length === 0
+    );
+  }
+
+  function park(live: LiveIntent): void {
+    if (!isQuiet(live) || live.actor === null) return;
+    live.parked = JSON.stringify(live.actor.actor.getPersistedSnapshot());
+    live.actor.stop();
+    live.actor = null;
+    live.quietSince = null;
+  }
+
   function onAnomaly(live: LiveIntent, anomaly: Anomaly): void {
     anomalies.push(anomaly);
     const fields = { intentId: live.record.intentId, ...anomaly };
@@ -517,6 +570,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     const deferred = live.deferred;
     live.deferred = [];
     for (const work of deferred) afterCommit(live, work);
+    touched.add(live);
     if (after.status === 'done') retire(live);
     else if (after.status === 'active' && live.closedAt !== null && shouldFinalizeNow(live)) finalize(live);
   }
@@ -527,11 +581,11 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     event: OrderIntentEvent,
     meta: Meta,
   ): SnapshotFrom<typeof orderIntentMachine> {
-    const before = live.actor.getSnapshot();
+    const before = actorOf(live).getSnapshot();
     live.emitted = [];
     live.fillPrice = event.type === 'venue.order.filled' ? event.price : undefined;
-    live.actor.send(event);
-    const after = live.actor.getSnapshot();
+    actorOf(live).send(event);
+    const after = actorOf(live).getSnapshot();
     if (after.status === 'error') {
       live.emitted = [];
       supervise(live, event, meta, after.error);
@@ -594,7 +648,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         status: view.status,
         tag: view.tag,
         venueOrderId: view.venueOrderId,
-        snapshot: live.actor.actor.getPersistedSnapshot(),
+        snapshot: actorOf(live).actor.getPersistedSnapshot(),
         updatedAt: journaled.ts,
       };
       stage(live, journaled, update);
@@ -638,7 +692,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
   function shouldFinalizeNow(live: LiveIntent): boolean {
     if (live.closedAt === null) return false;
     // Nothing of a blocked intent ever reached the venue, so no late message can come for it.
-    if (live.actor.getSnapshot().matches('failed')) return true;
+    if (actorOf(live).getSnapshot().matches('failed')) return true;
     return clock.now() - live.closedAt >= options.lingerMs;
   }
 
@@ -656,6 +710,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     byClientOrderId.delete(live.record.clientOrderId);
     timed.delete(live);
     attention.delete(live);
+    touched.delete(live);
     router.forget(live.record.clientOrderId);
   }
 
@@ -770,7 +825,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
    * keel concludes it never landed. A working order the venue cannot find is left for reconcile.
    */
   function onLookupRequested(live: LiveIntent, reason: string, cause: Meta): void {
-    const snapshot = live.actor.getSnapshot();
+    const snapshot = actorOf(live).getSnapshot();
     if (reason !== 'venue.order.unknown') {
       lookup(live, cause.stage === 'reconcile' ? 'reconcile' : 'router');
       return;
@@ -793,7 +848,12 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     live.absentCheckAt ??= clock.now() + options.absentAfterMs;
     if (clock.now() >= live.absentCheckAt) {
       afterCommit(live, () => {
-        if (live.actor.getSnapshot().matches({ live: { order: 'sent-to-broker' } }) && live.submitting === 0)
+        if (
+          actorOf(live)
+            .getSnapshot()
+            .matches({ live: { order: 'sent-to-broker' } }) &&
+          live.submitting === 0
+        )
           concludeAbsent(live);
         return Promise.resolve();
       });
@@ -812,7 +872,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       {
         stage: 'reconcile',
         source: 'system',
-        reason: `the venue has no order ${live.record.clientOrderId} after ${live.actor.getSnapshot().context.submitAttempts} sends and ${options.absentAfterMs} ms`,
+        reason: `the venue has no order ${live.record.clientOrderId} after ${actorOf(live).getSnapshot().context.submitAttempts} sends and ${options.absentAfterMs} ms`,
       },
     );
   }
@@ -900,7 +960,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       if (
         live &&
         machineEvent.type === 'venue.order.accepted' &&
-        live.actor.getSnapshot().context.venueOrderId !== null
+        actorOf(live).getSnapshot().context.venueOrderId !== null
       )
         return;
       if (live) {
@@ -1019,19 +1079,21 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
   /** Restarts from the last committed snapshot, then asks the venue where the order stands. */
   function restart(live: LiveIntent): void {
     live.restarting = true;
-    live.actor.stop();
+    live.actor?.stop();
+    live.actor = null;
+    live.parked = null;
     track(
       live.persisted.then(() => {
         const record = store.get(live.record.intentId);
         live.actor = newActor(live.record, record?.snapshot ?? null, () => live);
-        live.view = registryViewOf(live.actor.getSnapshot());
+        live.view = registryViewOf(actorOf(live).getSnapshot());
         live.restarting = false;
         append(
           live,
           'supervision.actor.restarted',
           { stage: 'router', source: 'system' },
           {
-            state: describeState(live.actor.getSnapshot().value),
+            state: describeState(actorOf(live).getSnapshot().value),
           },
         );
         const buffered = live.buffered;
@@ -1040,7 +1102,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         // Resync from venue truth, unless this intent's failures have escalated: a restart that
         // fails again on the answer would otherwise loop, restart → lookup → fail, for ever.
         const escalated = live.restarts.length > options.supervision.maxRestarts;
-        if (!escalated && live.actor.getSnapshot().matches('live')) lookup(live, 'reconcile');
+        if (!escalated && actorOf(live).getSnapshot().matches('live')) lookup(live, 'reconcile');
       }),
     );
   }
@@ -1082,7 +1144,9 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         ts: record.updatedAt,
       },
       order: orderOf(record.intent, record.clientOrderId),
-      actor: undefined as unknown as CheckedActor<typeof orderIntentMachine>,
+      actor: null,
+      parked: null,
+      quietSince: null,
       guarded: false,
       eventSeq: 0,
       lastEventId: null,
@@ -1256,7 +1320,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         0,
       );
       live.lastEventId = events.at(-1)?.eventId ?? null;
-      live.view = registryViewOf(live.actor.getSnapshot());
+      live.view = registryViewOf(actorOf(live).getSnapshot());
       restored.push(live);
       report.restored += 1;
     }
@@ -1267,10 +1331,10 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         'recovery.restored',
         { stage: 'reconcile', source: 'system' },
         {
-          state: describeState(live.actor.getSnapshot().value),
+          state: describeState(actorOf(live).getSnapshot().value),
         },
       );
-      if (live.actor.getSnapshot().matches('intent-created')) {
+      if (actorOf(live).getSnapshot().matches('intent-created')) {
         report.abandoned += 1;
         const reason = 'registered but not sent before the restart; a stale intent is never sent late';
         deliver(
@@ -1349,6 +1413,19 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
   function tick(): void {
     if (closed) return;
     const now = clock.now();
+    for (const live of [...touched]) {
+      if (!intents.has(live.record.intentId) || live.actor === null) {
+        touched.delete(live);
+      } else if (isQuiet(live)) {
+        live.quietSince ??= now;
+        if (now - live.quietSince >= options.parkAfterMs) {
+          park(live);
+          touched.delete(live);
+        }
+      } else {
+        live.quietSince = null;
+      }
+    }
     for (const live of [...timed])
       deliver(live, { type: 'clock.tick', now }, { stage: 'router', source: 'system' });
     for (const live of [...attention]) {
@@ -1358,7 +1435,11 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       }
       if (live.fillSyncDue && !live.syncingFills) track(syncFills(live));
       if (live.absentCheckAt !== null && now >= live.absentCheckAt && live.submitting === 0) {
-        if (live.actor.getSnapshot().matches({ live: { order: 'sent-to-broker' } }))
+        if (
+          actorOf(live)
+            .getSnapshot()
+            .matches({ live: { order: 'sent-to-broker' } })
+        )
           lookup(live, 'reconcile');
         else live.absentCheckAt = null;
       }
@@ -1444,6 +1525,11 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     },
     anomalies: () => anomalies,
     liveCount: () => intents.size,
+    parkedCount: () => {
+      let parked = 0;
+      for (const live of intents.values()) if (live.actor === null) parked += 1;
+      return parked;
+    },
     entryFreeze: () => (freeze === null ? null : { tag: freeze.tag, reason: freeze.reason }),
     clearEntryFreeze() {
       freeze = null;
@@ -1456,7 +1542,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       subscription?.close();
       router.close();
       await idle();
-      for (const live of intents.values()) live.actor.stop();
+      for (const live of intents.values()) live.actor?.stop();
     },
   };
 }

@@ -59,6 +59,8 @@ export const keelConfigSchema = z.strictObject({
   tickMs: positiveInt.default(1_000),
   /** How long (ms) a finished order stays live to absorb late fills before it is finalized (DONE). */
   lingerMs: z.number().int().nonnegative().default(30_000),
+  /** How long (ms) an intent must be quiescent (working, nothing in flight) before it is parked as its snapshot. */
+  parkAfterMs: z.number().int().nonnegative().default(5_000),
   /** How long (ms) after the last send a venue must keep not knowing an order before keel concludes it never landed. */
   absentAfterMs: z.number().int().nonnegative().default(10_000),
   recovery: z
@@ -106,6 +108,7 @@ export interface Keel {
   onResult(listener: (result: IntentResult) => void): () => void;
   anomalies(): readonly Anomaly[];
   liveCount(): number;
+  parkedCount(): number;
   entryFreeze(): { tag: string; reason: string } | null;
   clearEntryFreeze(): void;
   idle(): Promise<void>;
@@ -172,6 +175,7 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       limits: withoutUndefined(parsed.limits),
       tickMs: parsed.tickMs,
       lingerMs: parsed.lingerMs,
+      parkAfterMs: parsed.parkAfterMs,
       absentAfterMs: parsed.absentAfterMs,
       recovery: parsed.recovery,
       supervision: parsed.supervision,
@@ -204,6 +208,7 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     onResult: (listener) => runtime.onResult(listener),
     anomalies: () => runtime.anomalies(),
     liveCount: () => runtime.liveCount(),
+    parkedCount: () => runtime.parkedCount(),
     entryFreeze: () => runtime.entryFreeze(),
     clearEntryFreeze: () => runtime.clearEntryFreeze(),
     idle: () => runtime.idle(),

@@ -223,6 +223,27 @@ describe('keel end to end on the paper venue', () => {
     expect((keel.store as SqliteStore).list()).toHaveLength(0);
   });
 
+  it('parks a resting order as its snapshot once quiet, and wakes it for the next venue event', async () => {
+    const { keel, clock } = await start({ parkAfterMs: 2_000, tickMs: 500 });
+    const resting = await keel.submit(intent({ type: 'limit', price: 40_000 }), { intentId: 'rest' });
+    expect(resting.status).toBe('SENT_TO_BROKER');
+    await drive(clock, keel.idle());
+    expect(keel.parkedCount()).toBe(0);
+
+    clock.advance(3_000);
+    await keel.idle();
+    expect(keel.parkedCount()).toBe(1);
+    expect(keel.get('rest')).toMatchObject({
+      status: 'SENT_TO_BROKER',
+      state: expect.stringContaining('working') as unknown,
+    });
+
+    await keel.cancel('rest');
+    const settled = await drive(clock, keel.settled('rest'));
+    expect(settled).toMatchObject({ status: 'FAILED', order_status: 'CANCELED', tag: 'CANCELED' });
+    expect(keel.anomalies()).toEqual([]);
+  });
+
   it('keeps the registry equal to a replay of its journal', async () => {
     const { keel, clock } = await start({ guard: { oneLiveEntryPerStrategySymbol: false } });
     await keel.submit(intent(), { intentId: 'a' });

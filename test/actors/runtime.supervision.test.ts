@@ -21,6 +21,7 @@ const OPTIONS: RuntimeOptions = {
   guard: { oneLiveEntryPerStrategySymbol: false },
   tickMs: 100,
   lingerMs: 0,
+  parkAfterMs: 1_000,
   absentAfterMs: 1_000,
   recovery: { orphans: 'report' },
   supervision: { maxRestarts: 2, windowMs: 60_000 },
