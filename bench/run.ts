@@ -5,7 +5,7 @@
  * JSON object on the last line. Invariants: throughput and raw floor are measured in the same run,
  * paired round by round; nothing is asserted — targets are reported beside the figures.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runAdmission, type AdmissionResult } from './admission.js';
 import { runHeap, type HeapResult } from './heap.js';
@@ -70,9 +70,11 @@ const round3 = (value: number): number => Math.round(value * 1000) / 1000;
 const mark = (ok: boolean): string => (ok ? 'meets' : 'MISSES');
 
 async function main(): Promise<void> {
+  // Other work on the machine skews every figure; the load average says how much there was.
+  const loadBefore = loadavg()[0] ?? 0;
   console.log(
     `keel bench: node ${process.version}, ${cpus().length} cpus, ${params.count} intents × ${params.rounds} rounds ` +
-      `at ${params.concurrency} outstanding`,
+      `at ${params.concurrency} outstanding; load average ${loadBefore.toFixed(1)}`,
   );
   const output: Record<string, unknown> = {};
   const details: Record<string, unknown> = {};
@@ -206,7 +208,13 @@ async function main(): Promise<void> {
     },
     targets: TARGETS,
     details,
-    env: { node: process.version, cpus: cpus().length, platform: process.platform },
+    env: {
+      node: process.version,
+      cpus: cpus().length,
+      platform: process.platform,
+      loadAverage1mBefore: round1(loadBefore),
+      loadAverage1mAfter: round1(loadavg()[0] ?? 0),
+    },
   };
   if (values.json) console.log(JSON.stringify(result));
 }
