@@ -22,7 +22,6 @@ import type { IntentResult } from '../domain/intent-result.schema.js';
 import { parseOrThrow } from '../domain/parse.js';
 import { retryPolicySchema } from '../domain/retry-policy.js';
 import { executionGuardSchema, riskLimitsSchema } from '../domain/risk.js';
-import type { Anomaly } from '../actors/checked-actor.js';
 import type { GuardKnobs } from '../domain/belief.js';
 import type { KillSwitchView } from '../domain/admission.js';
 import type { ClockPort } from '../ports/clock.port.js';
@@ -90,7 +89,8 @@ export interface KeelOverrides {
   guardView?: () => { killSwitch: KillSwitchView; knobs: GuardKnobs };
 }
 
-export interface Keel {
+/** The runtime's operations, with `submit` taking raw input (parsed here) and start-up already done. */
+export interface Keel extends Omit<Runtime, 'start' | 'submit'> {
   /** What start-up found and did: restored intents, reconciled orders, orphans. */
   readonly recovery: RecoveryReport;
   readonly venue: VenuePort;
@@ -102,17 +102,6 @@ export interface Keel {
    * disk: FAILED with the blocker's tag, or SENT_TO_BROKER with the venue call under way.
    */
   submit(intent: unknown, options?: SubmitOptions): Promise<IntentResult>;
-  cancel(intentId: string): Promise<IntentResult>;
-  settled(intentId: string): Promise<IntentResult>;
-  get(intentId: string): IntentResult | null;
-  onResult(listener: (result: IntentResult) => void): () => void;
-  anomalies(): readonly Anomaly[];
-  liveCount(): number;
-  parkedCount(): number;
-  entryFreeze(): { tag: string; reason: string } | null;
-  clearEntryFreeze(): void;
-  idle(): Promise<void>;
-  close(): Promise<void>;
 }
 
 /**

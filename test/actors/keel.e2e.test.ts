@@ -7,6 +7,7 @@ import { replayJournal } from '../../src/domain/registry-replay.js';
 import { intentResultSchema, type IntentResult } from '../../src/domain/intent-result.schema.js';
 import type { SqliteStore } from '../../src/adapters/store/sqlite.store.js';
 import type { IntentInput } from '../../src/domain/intent.schema.js';
+import { entryIntent } from '../support/intents.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const dirs: string[] = [];
@@ -17,21 +18,9 @@ afterEach(async () => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
+/** The e2e intents carry distinct owner fields, so the metadata checks can tell them apart. */
 function intent(overrides: Partial<IntentInput> = {}): IntentInput {
-  return {
-    strategy_id: 'trend-1',
-    bot_id: 'bot-a',
-    client_id: 'desk-7',
-    source: 'library',
-    venue: 'paper',
-    account: 'main',
-    symbol: 'BTCUSDT',
-    side: 'buy',
-    type: 'market',
-    qty: 0.01,
-    kind: 'ENTRY',
-    ...overrides,
-  };
+  return entryIntent({ strategy_id: 'trend-1', bot_id: 'bot-a', client_id: 'desk-7', ...overrides });
 }
 
 async function start(config: KeelConfigInput = {}, clock = new ManualClock()) {

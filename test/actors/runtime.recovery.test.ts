@@ -9,8 +9,8 @@ import {
   openPaperVenue,
   type PaperVenue,
 } from '../../src/adapters/venue/paper/paper.venue.js';
-import type { IntentInput } from '../../src/domain/intent.schema.js';
 import type { SubmitOrder, VenueOrder, VenuePort, VenueResult } from '../../src/ports/venue.port.js';
+import { entryIntent } from '../support/intents.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -18,22 +18,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function entry(overrides: Partial<IntentInput> = {}): IntentInput {
-  return {
-    strategy_id: 's1',
-    bot_id: 'b1',
-    client_id: 'c1',
-    source: 'library',
-    venue: 'paper',
-    account: 'main',
-    symbol: 'BTCUSDT',
-    side: 'buy',
-    type: 'market',
-    qty: 0.01,
-    kind: 'ENTRY',
-    ...overrides,
-  };
-}
+const entry = entryIntent;
 
 /**
  * A venue whose submit never answers and whose stream goes silent — the process "dies" while the

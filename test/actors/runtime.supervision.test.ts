@@ -8,6 +8,7 @@ import { openPaperVenue } from '../../src/adapters/venue/paper/paper.venue.js';
 import { parseIntent } from '../../src/domain/intent.schema.js';
 import { orderIntentMachine } from '../../src/machines/order-intent.machine.js';
 import type { Alert } from '../../src/ports/notifier.port.js';
+import { entryIntent } from '../support/intents.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -27,19 +28,7 @@ const OPTIONS: RuntimeOptions = {
   supervision: { maxRestarts: 2, windowMs: 60_000 },
 };
 
-const ENTRY = parseIntent({
-  strategy_id: 's1',
-  bot_id: 'b1',
-  client_id: 'c1',
-  source: 'library',
-  venue: 'paper',
-  account: 'main',
-  symbol: 'BTCUSDT',
-  side: 'buy',
-  type: 'market',
-  qty: 0.01,
-  kind: 'ENTRY',
-});
+const ENTRY = parseIntent(entryIntent());
 
 /** The order-intent machine whose `action` throws the first `failures` times it runs. */
 function failingIn(action: 'record acknowledgement' | 'book the fill', failures: number) {
