@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { openSqliteStore } from '../src/adapters/store/sqlite.store.js';
-import { createKeel, type Keel } from '../src/config/create-keel.js';
+import { createKeel, type Keel, type KeelConfigInput } from '../src/config/create-keel.js';
 import type { VenuePort } from '../src/ports/venue.port.js';
 import { RecordingStore } from './raw-floor.js';
 import { BenchClock, makeTempDir } from './support.js';
@@ -24,6 +24,7 @@ export interface BenchKeel {
 export async function openBenchKeel(
   label: string,
   venue: (clock: BenchClock) => VenuePort,
+  config: KeelConfigInput = {},
 ): Promise<BenchKeel> {
   const dataDir = join(makeTempDir(label), 'keel');
   const clock = new BenchClock();
@@ -35,6 +36,7 @@ export async function openBenchKeel(
       mode: 'lenient',
       guard: { oneLiveEntryPerStrategySymbol: false },
       lingerMs: 0,
+      ...config,
     },
     { clock, venue: venue(clock), store, random: () => 0.5 },
   );

@@ -14,40 +14,66 @@ import type { ClockPort } from '../src/ports/clock.port.js';
 
 /**
  * A clock for benchmarks: `now` follows the wall clock (so latencies and journal timestamps are
- * real), but timers are only recorded, never fired, so no measured path waits on one (no feed
- * steps, no tick sweeps, no retry backoff). `pending` tells a stuck run which timers it asked for.
+ * real), but timers never fire by themselves, so no measured path waits on one (no feed steps, no
+ * tick sweeps, no retry backoff). `advance` moves time on and fires what falls due, for the runs
+ * that want keel's ticks (parking quiet intents); `pending` tells a stuck run which timers it set.
  */
 export class BenchClock implements ClockPort {
+  private offset = 0;
   private last = 0;
   private nextId = 0;
-  private readonly timers = new Map<number, { ms: number; repeat: boolean }>();
+  private readonly timers = new Map<
+    number,
+    { at: number; every: number | undefined; callback: () => void }
+  >();
 
   now(): number {
-    this.last = Math.max(this.last, Date.now());
+    this.last = Math.max(this.last, Date.now() + this.offset);
     return this.last;
   }
 
-  setInterval(_callback: () => void, ms: number): { cancel(): void } {
-    return this.add(ms, true);
+  setInterval(callback: () => void, ms: number): { cancel(): void } {
+    return this.add(callback, ms, Math.max(1, ms));
   }
 
-  setTimeout(_callback: () => void, ms: number): { cancel(): void } {
-    return this.add(ms, false);
+  setTimeout(callback: () => void, ms: number): { cancel(): void } {
+    return this.add(callback, ms, undefined);
   }
 
-  /** Timers asked for and not cancelled, e.g. `{ 'every 1000 ms': 1, 'after 250 ms': 3 }`. */
+  /**
+   * Moves time forward by `ms`, firing in time order every timer due by then; a timer already
+   * overdue fires once, at the start, and an interval re-arms from the time it fired.
+   */
+  advance(ms: number): void {
+    const target = this.now() + ms;
+    for (;;) {
+      let due: { id: number; at: number } | undefined;
+      for (const [id, timer] of this.timers) {
+        if (timer.at <= target && (due === undefined || timer.at < due.at)) due = { id, at: timer.at };
+      }
+      const timer = due && this.timers.get(due.id);
+      if (!due || !timer) break;
+      this.offset += Math.max(0, timer.at - this.now());
+      if (timer.every === undefined) this.timers.delete(due.id);
+      else timer.at = this.now() + timer.every;
+      timer.callback();
+    }
+    this.offset += Math.max(0, target - this.now());
+  }
+
+  /** Timers set and not cancelled, e.g. `{ 'every 1000 ms': 1, 'after 250 ms': 3 }`. */
   pending(): Record<string, number> {
     const counts: Record<string, number> = {};
-    for (const { ms, repeat } of this.timers.values()) {
-      const key = `${repeat ? 'every' : 'after'} ${ms} ms`;
+    for (const { at, every } of this.timers.values()) {
+      const key = every === undefined ? `at ${at}` : `every ${every} ms`;
       counts[key] = (counts[key] ?? 0) + 1;
     }
     return counts;
   }
 
-  private add(ms: number, repeat: boolean): { cancel(): void } {
+  private add(callback: () => void, ms: number, every: number | undefined): { cancel(): void } {
     const id = ++this.nextId;
-    this.timers.set(id, { ms, repeat });
+    this.timers.set(id, { at: this.now() + Math.max(0, ms), every, callback });
     return { cancel: () => this.timers.delete(id) };
   }
 }
