@@ -23,7 +23,14 @@ import { ERROR_CODES, KeelError } from '../domain/errors.js';
 import { clientOrderIdFor, eventIdFor, newCorrelationId } from '../domain/ids.js';
 import { isProtectiveExit, type Intent } from '../domain/intent.schema.js';
 import { makeIntentResult, type IntentResult } from '../domain/intent-result.schema.js';
-import { addQuantities } from '../domain/quantity.js';
+import { buildPnlSnapshot, type PnlSnapshot } from '../domain/pnl-snapshot.schema.js';
+import {
+  applyFill as applyPortfolioFill,
+  emptyPortfolio,
+  realizedPnlOfFill,
+  type Portfolio,
+  type PortfolioFill,
+} from '../domain/portfolio.js';
 import type { RetryPolicy } from '../domain/retry-policy.js';
 import {
   checkExecutionGuard,
@@ -130,6 +137,11 @@ export interface Runtime {
   onResult(listener: (result: IntentResult) => void): () => void;
   /** Refused lifecycle events seen so far (empty in a healthy run). */
   anomalies(): readonly Anomaly[];
+  /**
+   * Positions and PnL from the fills this process booked, marked at the last known prices (the
+   * venue's for the paper venue); throws naming a symbol with an open position and no price.
+   */
+  pnl(account: string, prices?: Readonly<Record<string, number>>): PnlSnapshot;
   /** Intents not yet finalized (DONE), parked ones included. */
   liveCount(): number;
   /** Of those, the intents parked as snapshots (quiescent, no actor running). */
@@ -200,6 +212,7 @@ interface LiveIntent {
   reason: string | null;
   emitted: OrderIntentEmitted[];
   fillPrice: number | undefined;
+  fillFee: number | undefined;
   submitting: number;
   lookingUp: boolean;
   /** Who asked for the lookup under way: its answers are journaled under that stage. */
@@ -248,7 +261,8 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
   const touched = new Set<LiveIntent>();
   const liveEntries = new Map<string, number>();
   const lastEntryAt = new Map<string, number>();
-  const positions = new Map<string, { qty: number; entryPrice: number }>();
+  /** One portfolio per venue account the intents named. */
+  const portfolios = new Map<string, Portfolio>();
   const listeners = new Set<(result: IntentResult) => void>();
   const running = new Set<Promise<unknown>>();
   const anomalies: Anomaly[] = [];
@@ -584,6 +598,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     const before = actorOf(live).getSnapshot();
     live.emitted = [];
     live.fillPrice = event.type === 'venue.order.filled' ? event.price : undefined;
+    live.fillFee = event.type === 'venue.order.filled' ? event.fee : undefined;
     actorOf(live).send(event);
     const after = actorOf(live).getSnapshot();
     if (after.status === 'error') {
@@ -786,7 +801,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         return;
       case 'order.fill.booked':
         record({ price: live.fillPrice ?? null });
-        bookFill(live, emitted.qty, live.fillPrice);
+        bookFill(live, emitted.qty, emitted.tradeId);
         return;
       case 'order.overfill.detected':
         append(live, emitted.type, { ...meta, stage: 'venue', reasonCode: 'OVERFILL' }, data);
@@ -913,7 +928,13 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         if (fill.clientOrderId !== live.record.clientOrderId) continue;
         deliver(
           live,
-          { type: 'venue.order.filled', qty: fill.qty, tradeId: fill.tradeId, price: fill.price },
+          {
+            type: 'venue.order.filled',
+            qty: fill.qty,
+            tradeId: fill.tradeId,
+            price: fill.price,
+            fee: fill.fee,
+          },
           { stage: 'venue', source: 'system' },
         );
       }
@@ -924,29 +945,32 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     else maybeFinalize(live);
   }
 
-  function bookFill(live: LiveIntent, qty: number, price: number | undefined): void {
-    const { symbol, side } = live.order;
-    const now = clock.now();
-    const position = positions.get(symbol) ?? { qty: 0, entryPrice: 0 };
-    const signed = side === 'buy' ? qty : -qty;
-    const fillPrice = price ?? position.entryPrice;
-    let pnl = 0;
-    if (position.qty !== 0 && Math.sign(signed) !== Math.sign(position.qty)) {
-      const closing = Math.min(Math.abs(signed), Math.abs(position.qty));
-      pnl = closing * (fillPrice - position.entryPrice) * Math.sign(position.qty);
+  /** Books a fill into the account's portfolio (positions, realised PnL, fees) and today's realised PnL. */
+  function bookFill(live: LiveIntent, qty: number, tradeId: string | null): void {
+    const { symbol, side, account } = live.record.intent;
+    let portfolio = portfolios.get(account) ?? emptyPortfolio(account);
+    const price = live.fillPrice ?? portfolio.positions[symbol]?.entryPrice ?? 0;
+    if (price <= 0) {
+      ports.logger?.warn(
+        { intentId: live.record.intentId, tradeId },
+        'a fill without a price is not booked into PnL',
+      );
+      return;
     }
-    const nextQty = addQuantities(position.qty, signed);
-    const entryPrice =
-      nextQty === 0
-        ? 0
-        : Math.sign(nextQty) !== Math.sign(position.qty)
-          ? fillPrice
-          : Math.abs(nextQty) > Math.abs(position.qty)
-            ? (position.entryPrice * Math.abs(position.qty) + fillPrice * Math.abs(signed)) /
-              Math.abs(nextQty)
-            : position.entryPrice;
-    positions.set(symbol, { qty: nextQty, entryPrice });
-    const day = utcDayStart(now);
+    const fill: PortfolioFill = {
+      // Fills without a venue trade id (none reach here today) are named by their place in the order.
+      tradeId: tradeId ?? `${live.record.clientOrderId}:${actorOf(live).getSnapshot().context.filledQty}`,
+      symbol,
+      side,
+      qty,
+      price,
+      fee: live.fillFee ?? 0,
+    };
+    const before = portfolio.positions[symbol];
+    const pnl = before ? realizedPnlOfFill(before, fill) : 0;
+    portfolio = applyPortfolioFill(portfolio, fill);
+    portfolios.set(account, portfolio);
+    const day = utcDayStart(clock.now());
     if (day !== realized.day) realized = { day, pnl: 0 };
     realized.pnl += pnl;
   }
@@ -1004,7 +1028,13 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
           ...(event.code === undefined ? {} : { code: event.code }),
         };
       case 'venue.order.filled':
-        return { type: event.type, qty: event.qty, tradeId: event.trade_id, price: event.price };
+        return {
+          type: event.type,
+          qty: event.qty,
+          tradeId: event.trade_id,
+          price: event.price,
+          ...(event.fee === undefined ? {} : { fee: event.fee.cost }),
+        };
       case 'venue.cancel.rejected':
       case 'venue.replace.rejected':
         return { type: event.type, reason: event.reason };
@@ -1165,6 +1195,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       reason: null,
       emitted: [],
       fillPrice: undefined,
+      fillFee: undefined,
       submitting: 0,
       lookingUp: false,
       lookupStage: null,
@@ -1210,7 +1241,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       intent,
       {
         referencePrice: ports.lastPrice?.(intent.symbol),
-        positionQty: positions.get(intent.symbol)?.qty ?? 0,
+        positionQty: portfolios.get(intent.account)?.positions[intent.symbol]?.qty ?? 0,
         realizedPnlToday: realized.pnl,
         secondsSinceLastEntry: last === undefined ? undefined : (now - last) / 1000,
       },
@@ -1524,6 +1555,15 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       return () => listeners.delete(listener);
     },
     anomalies: () => anomalies,
+    pnl(account, prices = {}) {
+      const portfolio = portfolios.get(account) ?? emptyPortfolio(account);
+      const marks: Record<string, number> = {};
+      for (const symbol of Object.keys(portfolio.positions)) {
+        const price = prices[symbol] ?? ports.lastPrice?.(symbol);
+        if (price !== undefined) marks[symbol] = price;
+      }
+      return buildPnlSnapshot(portfolio, marks, clock.now());
+    },
     liveCount: () => intents.size,
     parkedCount: () => {
       let parked = 0;

@@ -196,6 +196,7 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     get: (intentId) => runtime.get(intentId),
     onResult: (listener) => runtime.onResult(listener),
     anomalies: () => runtime.anomalies(),
+    pnl: (account, prices) => runtime.pnl(account, prices),
     liveCount: () => runtime.liveCount(),
     parkedCount: () => runtime.parkedCount(),
     entryFreeze: () => runtime.entryFreeze(),

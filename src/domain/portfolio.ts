@@ -19,7 +19,7 @@ export interface PortfolioPosition {
   entryPrice: number;
   realizedPnl: number;
   fees: number;
-  /** Trade ids already applied, so a fill delivered twice (stream and poll) counts once. */
+  /** The latest trade ids applied (at most RECENT_TRADE_IDS), so a fill delivered twice counts once. */
   tradeIds: string[];
 }
 
@@ -58,6 +58,9 @@ export interface PositionMark {
 export function emptyPortfolio(account: string): Portfolio {
   return { account, positions: {} };
 }
+
+/** How many of a position's latest trade ids are remembered to apply a repeated fill once. */
+export const RECENT_TRADE_IDS = 1_024;
 
 function flatPosition(symbol: string): PortfolioPosition {
   return { symbol, qty: 0, entryPrice: 0, realizedPnl: 0, fees: 0, tradeIds: [] };
@@ -104,7 +107,9 @@ export function applyFill(portfolio: Portfolio, input: PortfolioFill): Portfolio
     entryPrice: qty === 0 || moved === null ? 0 : moved.entryPrice,
     realizedPnl: position.realizedPnl + realizedPnlOfFill(position, fill),
     fees: position.fees + fill.fee,
-    tradeIds: [...position.tradeIds, fill.tradeId],
+    // A repeat arrives close behind the original (stream and poll), so a recent window is enough,
+    // and keeps a long-lived position from growing, and copying, an unbounded list.
+    tradeIds: [...position.tradeIds.slice(-(RECENT_TRADE_IDS - 1)), fill.tradeId],
   };
   return { account: portfolio.account, positions: { ...portfolio.positions, [fill.symbol]: next } };
 }

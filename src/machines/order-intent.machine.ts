@@ -91,7 +91,7 @@ export type OrderIntentEvent =
   | { type: 'intent.finalize' }
   | { type: 'venue.order.accepted'; venueOrderId?: string }
   | { type: 'venue.order.rejected'; reason?: string; code?: string | number }
-  | { type: 'venue.order.filled'; qty: number; tradeId?: string; price?: number }
+  | { type: 'venue.order.filled'; qty: number; tradeId?: string; price?: number; fee?: number }
   | { type: 'venue.order.canceled' }
   | { type: 'venue.order.expired' }
   | { type: 'venue.order.replaced' }

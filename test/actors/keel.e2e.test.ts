@@ -212,6 +212,28 @@ describe('keel end to end on the paper venue', () => {
     expect((keel.store as SqliteStore).list()).toHaveLength(0);
   });
 
+  it('books fills into positions and PnL that agree with the venue, and limits positions with them', async () => {
+    const { keel, clock } = await start({ risk: { maxPositionQty: 0.015 } });
+    await keel.submit(intent(), { intentId: 'buy' });
+    await drive(clock, keel.settled('buy'));
+
+    const more = await keel.submit(intent({ strategy_id: 'other' }), { intentId: 'more' });
+    expect(more).toMatchObject({ status: 'FAILED', stage: 'risk', tag: 'RISK_BLOCKED:max_position' });
+
+    clock.advance(5_000); // the price walks
+    await keel.submit(intent({ kind: 'EXIT', side: 'sell', reduce_only: true }), { intentId: 'sell' });
+    await drive(clock, keel.settled('sell'));
+
+    const pnl = keel.pnl('main');
+    const venue = keel.paper!.groundTruth().positions.find((position) => position.symbol === 'BTCUSDT');
+    const [position] = pnl.positions;
+    expect(position).toMatchObject({ symbol: 'BTCUSDT', qty: 0, unrealizedPnl: 0 });
+    expect(position?.realizedPnl).toBeCloseTo(venue!.realizedPnl, 9);
+    const fees = keel.paper!.groundTruth().fills.reduce((sum, fill) => sum + fill.fee, 0);
+    expect(pnl.totals.fees).toBeCloseTo(fees, 9);
+    expect(pnl.totals.equityChange).toBeCloseTo(venue!.realizedPnl - fees, 9);
+  });
+
   it('parks a resting order as its snapshot once quiet, and wakes it for the next venue event', async () => {
     const { keel, clock } = await start({ parkAfterMs: 2_000, tickMs: 500 });
     const resting = await keel.submit(intent({ type: 'limit', price: 40_000 }), { intentId: 'rest' });
