@@ -156,6 +156,7 @@ type Step<T> =
   | { retry: { reason: string; policy: OrderErrorPolicy; code?: number | string; retryAfterMs?: number } };
 
 const CLOSED_REASON = 'the router was closed; the order is left to reconcile';
+const CANCELED_BEFORE_PLACED = 'a cancel was requested before the order was placed; it is not sent again';
 
 const OPEN_STATUSES: ReadonlySet<VenueOrder['status']> = new Set(['NEW', 'PARTIALLY_FILLED']);
 
@@ -173,6 +174,8 @@ export function createRouter(options: RouterOptions): Router {
   const reportedFill = new Map<string, number>();
   const acknowledged = new Set<string>();
   const cancels = new Map<string, Promise<CancelOutcome>>();
+  /** Sends under way (with their retries), so a cancel can stop them before it trusts "unknown order". */
+  const submits = new Map<string, { aborted: boolean; done: Promise<unknown> }>();
   const correlationOf = (clientOrderId: string): string =>
     options.correlationOf?.(clientOrderId) ?? options.correlationId ?? clientOrderId;
   const snapshotFills = options.snapshotFills ?? true;
@@ -316,14 +319,29 @@ export function createRouter(options: RouterOptions): Router {
       : { kind: 'placed', order };
   }
 
-  async function submit(order: SubmitOrder): Promise<SubmitOutcome> {
+  function submit(order: SubmitOrder): Promise<SubmitOutcome> {
+    const id = order.clientOrderId;
+    const state = { aborted: false, done: Promise.resolve<unknown>(undefined) };
+    submits.set(id, state);
+    const running = runSubmit(order, state);
+    state.done = running;
+    void running.finally(() => {
+      if (submits.get(id) === state) submits.delete(id);
+    });
+    return running;
+  }
+
+  async function runSubmit(order: SubmitOrder, state: { aborted: boolean }): Promise<SubmitOutcome> {
     const id = order.clientOrderId;
     // Set while the venue's view of an ambiguous send is still unknown: look again, never resend.
     let unresolved: Step<never> | null = null;
     return bounded<SubmitOutcome>(
       'submit',
       id,
-      async () => {
+      async (attempt) => {
+        // A cancel arrived while this send's outcome was unknown: never send again. The cancel,
+        // which waits for this to end, then finds the order if an earlier send landed.
+        if (attempt > 1 && state.aborted) return { giveUp: CANCELED_BEFORE_PLACED };
         if (unresolved) {
           const found = await lookup(order.symbol, id);
           if (found === 'unknown') return unresolved;
@@ -429,7 +447,14 @@ export function createRouter(options: RouterOptions): Router {
         outcome.kind === 'canceled' ? { ...outcome, repeated: true } : outcome,
       );
     }
-    const running = runCancel(symbol, clientOrderId);
+    // While a send of this order is still being retried, "unknown order" proves nothing: the next
+    // resend could place it after the cancel concluded it gone. Stop the resends, wait for the send
+    // to end, then cancel whatever the venue holds.
+    const sending = submits.get(clientOrderId);
+    if (sending) sending.aborted = true;
+    const running = sending
+      ? sending.done.then(() => runCancel(symbol, clientOrderId))
+      : runCancel(symbol, clientOrderId);
     cancels.set(clientOrderId, running);
     void running.then((outcome) => {
       // Only a settled cancel is remembered; after a refusal or a give-up a new cancel may be tried.
@@ -562,6 +587,7 @@ export function createRouter(options: RouterOptions): Router {
   }
 
   function forget(clientOrderId: string): void {
+    submits.delete(clientOrderId);
     reportedFill.delete(clientOrderId);
     acknowledged.delete(clientOrderId);
     cancels.delete(clientOrderId);

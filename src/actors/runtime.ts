@@ -585,6 +585,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     live.deferred = [];
     for (const work of deferred) afterCommit(live, work);
     touched.add(live);
+    if (isStray(live, event, after)) cancelStray(live);
     if (after.status === 'done') retire(live);
     else if (after.status === 'active' && live.closedAt !== null && shouldFinalizeNow(live)) finalize(live);
   }
@@ -689,6 +690,45 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     live.view = view;
     if (TERMINAL.has(view.status) && !wasTerminal) onFinished(live);
     return journaled;
+  }
+
+  /**
+   * The venue acknowledged an order keel had already closed without fills (cancelled, expired, or
+   * concluded never placed): a send landed late. Left alone it would rest at the venue with nobody
+   * watching it, so it is cancelled.
+   */
+  function isStray(
+    live: LiveIntent,
+    event: OrderIntentEvent,
+    after: SnapshotFrom<typeof orderIntentMachine>,
+  ): boolean {
+    return (
+      event.type === 'venue.order.accepted' &&
+      after.status === 'active' &&
+      after.context.filledQty === 0 &&
+      (after.matches({ closed: 'canceled' }) ||
+        after.matches({ closed: 'expired' }) ||
+        after.matches({ closed: 'rejected' }))
+    );
+  }
+
+  function cancelStray(live: LiveIntent): void {
+    append(
+      live,
+      'reconcile.stray.detected',
+      { stage: 'reconcile', source: 'system', reasonCode: 'STRAY_ORDER' },
+      {
+        reason: 'the venue acknowledged an order keel had closed; cancelling it',
+      },
+    );
+    void notify({
+      severity: 'warning',
+      code: 'STRAY_ORDER',
+      text: `order ${live.record.clientOrderId} landed after its intent closed; cancelling it`,
+    });
+    // The router remembers the earlier cancel as settled; this is a new order at the venue.
+    router.forget(live.record.clientOrderId);
+    afterCommit(live, () => router.cancel(live.order.symbol, live.order.clientOrderId));
   }
 
   function onFinished(live: LiveIntent): void {
@@ -847,6 +887,8 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     }
     if (!snapshot.matches({ live: { order: 'sent-to-broker' } })) return;
     if (live.submitting > 0) return;
+    // An order being cancelled is never sent again: the cancel settles what the venue holds.
+    if (snapshot.context.pendingRequest !== 'none') return;
     const { submitAttempts, limits } = snapshot.context;
     if (submitAttempts < limits.maxSubmitAttempts) {
       afterCommit(live, () => {

@@ -8,6 +8,8 @@ import { intentResultSchema, type IntentResult } from '../../src/domain/intent-r
 import type { SqliteStore } from '../../src/adapters/store/sqlite.store.js';
 import type { IntentInput } from '../../src/domain/intent.schema.js';
 import { entryIntent } from '../support/intents.js';
+import { openPaperVenue } from '../../src/adapters/venue/paper/paper.venue.js';
+import type { SubmitOrder } from '../../src/ports/venue.port.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const dirs: string[] = [];
@@ -253,6 +255,68 @@ describe('keel end to end on the paper venue', () => {
     const settled = await drive(clock, keel.settled('rest'));
     expect(settled).toMatchObject({ status: 'FAILED', order_status: 'CANCELED', tag: 'CANCELED' });
     expect(keel.anomalies()).toEqual([]);
+  });
+
+  it('cancels an order whose send timed out without resending it behind the cancel', async () => {
+    // The crash test found this race: the send is lost, a cancel finds no order, and the send's
+    // pending retry then placed it, leaving a resting order keel had called cancelled.
+    const { keel, clock } = await start({
+      venue: { kind: 'paper', seed: 11, faults: { submitTimeoutLost: { next: 1 } } },
+      retry: { baseDelayMs: 20 },
+    });
+    await keel.submit(intent({ type: 'limit', price: 40_000 }), { intentId: 'race' });
+    await keel.cancel('race');
+
+    const settled = await drive(clock, keel.settled('race'));
+    await drive(clock, keel.idle());
+
+    expect(settled).toMatchObject({ status: 'FAILED', order_status: 'CANCELED' });
+    // Not placed and then cancelled: never placed at all, because the resend was stopped.
+    expect(keel.paper!.groundTruth().orders).toEqual([]);
+  });
+
+  it('cancels an order that lands at the venue after its intent was closed', async () => {
+    const clock = new ManualClock();
+    const paper = openPaperVenue({ seed: 11, clock });
+    let late: SubmitOrder | undefined;
+    // The first send times out and only reaches the venue later, after keel has given the order up.
+    const venue = new Proxy(paper, {
+      get(target, property, receiver) {
+        if (property === 'submit')
+          return (order: SubmitOrder) => {
+            if (late === undefined) {
+              late = order;
+              return Promise.resolve({ ok: false, errno: 'ETIMEDOUT', message: 'timed out' });
+            }
+            return target.submit(order);
+          };
+        const value: unknown = Reflect.get(target, property, receiver);
+        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'keel-e2e-'));
+    dirs.push(dir);
+    const keel = await createKeel(
+      {
+        dataDir: dir,
+        mode: 'strict',
+        retry: { maxAttempts: 1 },
+        limits: { maxSubmitAttempts: 1 },
+        absentAfterMs: 1_000,
+      },
+      { clock, venue, random: () => 0.5 },
+    );
+    open.push(keel);
+    await keel.submit(intent({ type: 'limit', price: 40_000 }), { intentId: 'late' });
+    const closed = await drive(clock, keel.settled('late'));
+    expect(closed).toMatchObject({ status: 'FAILED', tag: 'VENUE_REJECTED:NOT_FOUND', stage: 'reconcile' });
+
+    await paper.submit(late!); // the lost send lands now
+    await drive(clock, keel.idle());
+
+    expect(paper.groundTruth().orders.map((order) => order.status)).toEqual(['CANCELED']);
+    const journal = (keel.store as SqliteStore).journal({ correlationId: closed.correlation_id });
+    expect(journal.map((event) => event.type)).toContain('reconcile.stray.detected');
   });
 
   it('keeps the registry equal to a replay of its journal', async () => {
