@@ -139,6 +139,7 @@ export class PaperVenue implements VenuePort {
   private messageOrder = 0;
   private messagesToLose = 0;
   private dirty = false;
+  private newest: Map<string, PaperOrder> | null = null;
 
   constructor(
     private readonly options: PaperVenueOptions,
@@ -266,8 +267,9 @@ export class PaperVenue implements VenuePort {
     if (refused) return refused;
     const rejected = this.dice.fires('reject');
     if (rejected) return binanceFailure(rejected.code);
-    if (this.live().some((order) => order.clientOrderId === request.clientOrderId))
-      return binanceFailure(-4116);
+    // Only the newest order of a clientOrderId can still be open: an id is reused only once its order is done.
+    const previous = this.latest(request.symbol, request.clientOrderId);
+    if (previous && LIVE.has(previous.status)) return binanceFailure(-4116);
     if (request.reduceOnly && !reduces(request.side, this.position(request.symbol).qty)) {
       return binanceFailure(-2022);
     }
@@ -306,6 +308,7 @@ export class PaperVenue implements VenuePort {
       ...(request.timeInForce === undefined ? {} : { timeInForce: request.timeInForce }),
     };
     this.state.orders.push(order);
+    this.newest?.set(`${order.symbol} ${order.clientOrderId}`, order);
     this.state.log.push({
       kind: 'order.accepted',
       clientOrderId: order.clientOrderId,
@@ -579,12 +582,13 @@ export class PaperVenue implements VenuePort {
     return { ...binanceFailure(-1003, 429), retryAfter: limit.retryAfter ?? 1 };
   }
 
+  /** The newest order per clientOrderId and symbol; built from the state once, then kept as orders arrive. */
   private latest(symbol: string, clientOrderId: string): PaperOrder | undefined {
-    for (let index = this.state.orders.length - 1; index >= 0; index -= 1) {
-      const order = this.state.orders[index];
-      if (order && order.clientOrderId === clientOrderId && order.symbol === symbol) return order;
+    if (this.newest === null) {
+      this.newest = new Map();
+      for (const order of this.state.orders) this.newest.set(`${order.symbol} ${order.clientOrderId}`, order);
     }
-    return undefined;
+    return this.newest.get(`${symbol} ${clientOrderId}`);
   }
 
   private live(): PaperOrder[] {
