@@ -204,6 +204,8 @@ interface LiveIntent {
   /** The index in `pending` of the event that caused `pendingUpdate`. */
   pendingUpdateAt: number;
   flushQueued: boolean;
+  /** Set until the intent's first write, which registers it (CREATED) with what followed at once. */
+  registration: { record: RegistryRecord; event: JournalEvent } | null;
   delivering: number;
   deferred: (() => Promise<unknown>)[];
   view: RegistryView;
@@ -349,10 +351,26 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     live.pending = [];
     live.pendingUpdate = null;
     live.flushQueued = false;
-    const writes: Promise<void>[] = [];
+    const writes: Promise<unknown>[] = [];
     const [first, ...rest] = events;
     if (first === undefined) return Promise.resolve(!live.writeFailed);
-    if (update === null) {
+    const registration = live.registration;
+    live.registration = null;
+    if (registration !== null && update !== null) {
+      const cause = events[at] as JournalEvent;
+      writes.push(
+        store.register(registration.record, registration.event, {
+          before: events.slice(0, at),
+          update,
+          event: cause,
+          also: events.slice(at + 1),
+        }),
+      );
+    } else if (registration !== null) {
+      writes.push(
+        store.register(registration.record, registration.event).then(() => store.append(first, rest)),
+      );
+    } else if (update === null) {
       writes.push(store.append(first, rest));
     } else {
       const before = events.slice(0, at);
@@ -1229,6 +1247,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       pendingUpdate: null,
       pendingUpdateAt: 0,
       flushQueued: false,
+      registration: null,
       delivering: 0,
       deferred: [],
       view: { status: record.status, tag: record.tag, stage: null, venueOrderId: record.venueOrderId },
@@ -1350,14 +1369,17 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       to: 'intent-created',
       data: { intentId: id },
     };
-    const { record: stored, created } = await store.register(record, event);
-    if (!created) {
-      const existing = intents.get(stored.intentId);
-      return existing ? resultOf(existing) : resultOfRecord(stored);
-    }
-    const live = hold(stored, null);
+    // Idempotency first: an intent id registered before (by an earlier run) is answered, not redone.
+    // One process writes the store and same-id submissions in flight share one promise, so a
+    // synchronous read is enough.
+    const known = intentId === undefined ? null : store.get(intentId);
+    if (known) return resultOfRecord(known);
+    const live = hold(record, null);
     live.eventSeq = 1;
     live.lastEventId = event.eventId;
+    // The registration rides in the same commit as the blockers' verdict (FAILED or SENT_TO_BROKER):
+    // both are on disk before the venue is called, with one fsync instead of two.
+    live.registration = { record, event };
     const block = decideBlock(intent, live);
     if (block.blocked) {
       deliver(
@@ -1369,7 +1391,10 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       if (!isProtectiveExit(intent)) lastEntryAt.set(guardKey(intent), now);
       deliver(live, { type: 'intent.submit', now }, { stage: 'ingress', source: intent.source });
     }
-    await live.persisted;
+    if (!(await live.persisted)) {
+      retire(live);
+      throw new KeelError(ERROR_CODES.store, `intent ${id} could not be registered; nothing was sent`);
+    }
     return resultOf(live);
   }
 

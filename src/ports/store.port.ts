@@ -52,6 +52,20 @@ export interface RegistryUpdate {
   updatedAt: number;
 }
 
+/**
+ * What happened to an intent between its registration and the first commit, written in the same
+ * transaction as the registration (only when it is created): the blockers' verdict, FAILED or
+ * SENT_TO_BROKER, so a submission costs one durable commit before the venue call, not two.
+ */
+export interface RegistrationFollowUp {
+  /** Events before the registry change, in order. */
+  before?: readonly JournalEvent[];
+  update: RegistryUpdate;
+  /** The event that caused `update`. */
+  event: JournalEvent;
+  also?: readonly JournalEvent[];
+}
+
 export interface StorePort {
   /**
    * Registers an intent as CREATED with its first journal event, durably. Idempotent: a
@@ -60,6 +74,7 @@ export interface StorePort {
   register(
     record: RegistryRecord,
     event: JournalEvent,
+    then?: RegistrationFollowUp,
   ): Promise<{ record: RegistryRecord; created: boolean }>;
   /**
    * Applies a registry change and appends its journal event, then `also` (the commands and facts

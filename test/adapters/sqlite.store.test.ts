@@ -80,6 +80,37 @@ describe('sqlite store', () => {
     expect(s.nonTerminal().map((r) => r.intentId)).toEqual(['intent-1', 'intent-3']);
   });
 
+  it('registers and applies the first verdict in one commit, and applies no verdict to a known intent', async () => {
+    const s = open();
+    const verdict = {
+      before: [eventFor(1, 'intent.checked')],
+      update: { status: 'SENT_TO_BROKER' as const, snapshot: { value: 'sent' }, updatedAt: 2 },
+      event: eventFor(1, 'intent.submit'),
+      also: [eventFor(1, 'order.note')],
+    };
+    const commitsBefore = s.stats().commits;
+    const { created } = await s.register(recordFor(1), eventFor(1, 'intent.received'), verdict);
+    expect(created).toBe(true);
+    expect(s.stats().commits - commitsBefore).toBe(1);
+    expect(s.get('intent-1')).toMatchObject({ status: 'SENT_TO_BROKER', snapshot: { value: 'sent' } });
+    expect(s.journal({ correlationId: 'corr-1' }).map((event) => event.type)).toEqual([
+      'intent.received',
+      'registry.created',
+      'intent.checked',
+      'intent.submit',
+      'registry.updated',
+      'order.note',
+    ]);
+
+    const again = await s.register(recordFor(1), eventFor(1, 'intent.received.again'), {
+      update: { status: 'FAILED', tag: 'RISK_BLOCKED:x', updatedAt: 3 },
+      event: eventFor(1, 'intent.blocked'),
+    });
+    expect(again.created).toBe(false);
+    expect(s.get('intent-1')?.status).toBe('SENT_TO_BROKER');
+    expect(s.journal({ correlationId: 'corr-1' })).toHaveLength(6);
+  });
+
   it('changes only the fields a transition names, and clears a field set to null', async () => {
     const s = open();
     await s.register(recordFor(1), eventFor(1, 'intent.received'));

@@ -18,6 +18,7 @@ import {
 } from '../../domain/registry-replay.js';
 import type {
   JournalEvent,
+  RegistrationFollowUp,
   RegistryRecord,
   RegistryStatus,
   RegistryUpdate,
@@ -157,6 +158,7 @@ export class SqliteStore implements StorePort {
   register(
     record: RegistryRecord,
     event: JournalEvent,
+    then?: RegistrationFollowUp,
   ): Promise<{ record: RegistryRecord; created: boolean }> {
     if (record.status !== 'CREATED') {
       return Promise.reject(
@@ -189,6 +191,13 @@ export class SqliteStore implements StorePort {
         venueOrderId: record.venueOrderId,
       };
       this.insertEvent(registryEvent(event, REGISTRY_EVENT_TYPES.created, null, record.status, data));
+      if (then) {
+        for (const earlier of then.before ?? []) {
+          assertCallerEvent(earlier);
+          this.insertEvent(earlier);
+        }
+        this.applyTransition(record.intentId, then.update, then.event, then.also ?? []);
+      }
       // Read back so the caller sees exactly what a restart will see (JSON round trip included).
       return { record: this.mustGet(record.intentId), created: true };
     });
@@ -200,38 +209,46 @@ export class SqliteStore implements StorePort {
     event: JournalEvent,
     also: readonly JournalEvent[] = [],
   ): Promise<void> {
-    return this.enqueue(() => {
-      const before = this.statements.getStatusById.get(intentId);
-      if (!before) {
-        throw new KeelError(ERROR_CODES.unknownIntent, `no registered intent ${intentId} to transition`);
-      }
-      assertCallerEvent(event);
-      for (const follower of also) assertCallerEvent(follower);
-      const status = update.status ?? before.status;
-      const tag = update.tag === undefined ? before.tag : update.tag;
-      const venueOrderId = update.venueOrderId === undefined ? before.venue_order_id : update.venueOrderId;
-      const changes: Record<string, unknown> = {
-        intent_id: intentId,
-        status,
-        tag,
-        venue_order_id: venueOrderId,
-        updated_at: update.updatedAt,
-      };
-      if ('snapshot' in update) {
-        changes.snapshot = update.snapshot === undefined ? null : JSON.stringify(update.snapshot);
-        this.statements.updateRow.run(changes);
-      } else {
-        this.statements.updateRowKeepSnapshot.run(changes);
-      }
-      this.insertEvent(event);
-      // Replay needs only the changes; a transition that leaves the row's fields as they were
-      // (a new snapshot, a partial fill) writes no registry event.
-      if (status !== before.status || tag !== before.tag || venueOrderId !== before.venue_order_id) {
-        const data: RegistryUpdatedData = { intentId, status, tag, venueOrderId };
-        this.insertEvent(registryEvent(event, REGISTRY_EVENT_TYPES.updated, before.status, status, data));
-      }
-      for (const follower of also) this.insertEvent(follower);
-    });
+    return this.enqueue(() => this.applyTransition(intentId, update, event, also));
+  }
+
+  /** The body of `transition`, inside a write already under way. */
+  private applyTransition(
+    intentId: string,
+    update: RegistryUpdate,
+    event: JournalEvent,
+    also: readonly JournalEvent[],
+  ): void {
+    const before = this.statements.getStatusById.get(intentId);
+    if (!before) {
+      throw new KeelError(ERROR_CODES.unknownIntent, `no registered intent ${intentId} to transition`);
+    }
+    assertCallerEvent(event);
+    for (const follower of also) assertCallerEvent(follower);
+    const status = update.status ?? before.status;
+    const tag = update.tag === undefined ? before.tag : update.tag;
+    const venueOrderId = update.venueOrderId === undefined ? before.venue_order_id : update.venueOrderId;
+    const changes: Record<string, unknown> = {
+      intent_id: intentId,
+      status,
+      tag,
+      venue_order_id: venueOrderId,
+      updated_at: update.updatedAt,
+    };
+    if ('snapshot' in update) {
+      changes.snapshot = update.snapshot === undefined ? null : JSON.stringify(update.snapshot);
+      this.statements.updateRow.run(changes);
+    } else {
+      this.statements.updateRowKeepSnapshot.run(changes);
+    }
+    this.insertEvent(event);
+    // Replay needs only the changes; a transition that leaves the row's fields as they were
+    // (a new snapshot, a partial fill) writes no registry event.
+    if (status !== before.status || tag !== before.tag || venueOrderId !== before.venue_order_id) {
+      const data: RegistryUpdatedData = { intentId, status, tag, venueOrderId };
+      this.insertEvent(registryEvent(event, REGISTRY_EVENT_TYPES.updated, before.status, status, data));
+    }
+    for (const follower of also) this.insertEvent(follower);
   }
 
   append(event: JournalEvent, also: readonly JournalEvent[] = []): Promise<void> {
