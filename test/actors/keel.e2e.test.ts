@@ -124,6 +124,24 @@ describe('keel end to end on the paper venue', () => {
     expect(truth.orders[0]).toMatchObject({ clientOrderId: settled.clientOrderId, status: 'FILLED' });
   });
 
+  it('reaches FILLED through REST and stream latency, answering from whichever arrives first', async () => {
+    const clock = new ManualClock();
+    // Start-up itself asks the venue (open orders), so time must move while keel starts.
+    const { keel } = await drive(
+      clock,
+      start(
+        { venue: { kind: 'paper', seed: 11, latency: { restMs: 120, streamMs: 40, jitterMs: 30 } } },
+        clock,
+      ),
+    );
+    await drive(clock, keel.submit(intent(), { intentId: 'slow' }));
+    const settled = await drive(clock, keel.settled('slow'));
+    expect(settled).toMatchObject({ status: 'EXECUTED', order_status: 'FILLED', filled_qty: 0.01 });
+    await drive(clock, keel.idle());
+    expect(keel.paper!.groundTruth().orders).toHaveLength(1);
+    expect(keel.anomalies()).toEqual([]);
+  });
+
   it('blocks an entry over the risk limit at the risk stage, FAILED with its tag, and sends nothing', async () => {
     const { keel } = await start({ risk: { maxNotional: 100 } });
 

@@ -50,6 +50,13 @@ export const paperOptionsSchema = z.object({
   liquidityPerStep: positive.optional(),
   feeRate: z.number().min(0).max(0.1).optional(),
   faults: faultsSchema.optional(),
+  latency: z
+    .strictObject({
+      restMs: z.number().int().nonnegative().max(60_000).optional(),
+      streamMs: z.number().int().nonnegative().max(60_000).optional(),
+      jitterMs: z.number().int().nonnegative().max(60_000).optional(),
+    })
+    .optional(),
 });
 
 /** Throws KEEL_ERR_BAD_CONFIG naming every bad option. */

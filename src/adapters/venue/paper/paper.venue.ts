@@ -62,6 +62,18 @@ export interface PaperVenueOptions {
   /** Fee rate on every fill (default 0.0004, Binance's taker rate). */
   feeRate?: number;
   faults?: PaperFaults;
+  /**
+   * How late answers arrive. The venue acts when a request arrives and the REST answer reaches the
+   * caller `restMs` later, as over a network; stream messages arrive `streamMs` after the event.
+   * Each gets up to `jitterMs` more, drawn from the seed. Default: no latency.
+   */
+  latency?: PaperLatency;
+}
+
+export interface PaperLatency {
+  restMs?: number;
+  streamMs?: number;
+  jitterMs?: number;
 }
 
 /** What the venue really did, for tests to compare with keel's beliefs. */
@@ -140,6 +152,7 @@ export class PaperVenue implements VenuePort {
   private messagesToLose = 0;
   private dirty = false;
   private newest: Map<string, PaperOrder> | null = null;
+  private replies = 0;
 
   constructor(
     private readonly options: PaperVenueOptions,
@@ -202,34 +215,34 @@ export class PaperVenue implements VenuePort {
   }
 
   submit(order: SubmitOrder): Promise<VenueResult<VenueOrder>> {
-    return Promise.resolve(this.settle(this.handleSubmit(order)));
+    return this.reply(this.settle(this.handleSubmit(order)));
   }
 
   cancel(symbol: string, clientOrderId: string): Promise<VenueResult<VenueOrder>> {
-    return Promise.resolve(this.settle(this.handleCancel(symbol, clientOrderId)));
+    return this.reply(this.settle(this.handleCancel(symbol, clientOrderId)));
   }
 
   replace(order: ReplaceOrder): Promise<VenueResult<VenueOrder>> {
-    return Promise.resolve(this.settle(this.handleReplace(order)));
+    return this.reply(this.settle(this.handleReplace(order)));
   }
 
   queryOrder(symbol: string, clientOrderId: string): Promise<VenueResult<VenueOrder | null>> {
     const limited = this.rateLimited();
-    if (limited) return Promise.resolve(this.settle(limited));
+    if (limited) return this.reply(this.settle(limited));
     const found = this.latest(symbol, clientOrderId);
-    return Promise.resolve({ ok: true, value: found ? this.copy(found) : null });
+    return this.reply({ ok: true, value: found ? this.copy(found) : null });
   }
 
   openOrders(symbol?: string): Promise<VenueResult<VenueOrder[]>> {
     const limited = this.rateLimited();
-    if (limited) return Promise.resolve(this.settle(limited));
+    if (limited) return this.reply(this.settle(limited));
     const open = this.live().filter((order) => symbol === undefined || order.symbol === symbol);
-    return Promise.resolve({ ok: true, value: open.map((order) => this.copy(order)) });
+    return this.reply({ ok: true, value: open.map((order) => this.copy(order)) });
   }
 
   positions(): Promise<VenueResult<VenuePosition[]>> {
     const limited = this.rateLimited();
-    if (limited) return Promise.resolve(this.settle(limited));
+    if (limited) return this.reply(this.settle(limited));
     const value = Object.values(this.state.positions)
       .filter((position) => position.qty !== 0)
       .map((position): VenuePosition => {
@@ -240,16 +253,16 @@ export class PaperVenue implements VenuePort {
           unrealizedPnl: position.qty * (markPrice - position.entryPrice),
         };
       });
-    return Promise.resolve({ ok: true, value });
+    return this.reply({ ok: true, value });
   }
 
   fillsSince(sinceTs: number, symbol?: string): Promise<VenueResult<VenueFill[]>> {
     const limited = this.rateLimited();
-    if (limited) return Promise.resolve(this.settle(limited));
+    if (limited) return this.reply(this.settle(limited));
     const value = this.state.fills
       .filter((fill) => fill.ts >= sinceTs && (symbol === undefined || fill.symbol === symbol))
       .map((fill) => ({ ...fill }));
-    return Promise.resolve({ ok: true, value });
+    return this.reply({ ok: true, value });
   }
 
   subscribe(onMessage: (message: VenueStreamMessage) => void): VenueSubscription {
@@ -563,7 +576,28 @@ export class PaperVenue implements VenuePort {
   }
 
   private queue(message: VenueStreamMessage, deliverAt: number): void {
-    this.pending.push({ deliverAt, order: ++this.messageOrder, message });
+    const order = ++this.messageOrder;
+    const latency = this.options.latency;
+    const at = latency === undefined ? deliverAt : deliverAt + (latency.streamMs ?? 0) + this.jitter(order);
+    this.pending.push({ deliverAt: at, order, message });
+    const now = this.options.clock.now();
+    // A late message is delivered on time by its own timer, not only at the next call or step.
+    if (at > now) this.options.clock.setTimeout(() => this.flush(), at - now);
+  }
+
+  /** Extra delay for the `draw`-th answer or message: deterministic from the seed, no shared stream. */
+  private jitter(draw: number): number {
+    const jitterMs = this.options.latency?.jitterMs ?? 0;
+    if (jitterMs === 0) return 0;
+    return Math.floor(seededRandom(deriveSeed(this.options.seed, 1_000 + draw)).next() * (jitterMs + 1));
+  }
+
+  /** Answers a request after the REST latency; the venue has already acted on it. */
+  private reply<T>(result: T): Promise<T> {
+    const restMs = this.options.latency?.restMs ?? 0;
+    const delay = restMs + this.jitter(++this.replies + 500_000);
+    if (this.options.latency === undefined || delay === 0) return Promise.resolve(result);
+    return new Promise((resolve) => this.options.clock.setTimeout(() => resolve(result), delay));
   }
 
   /** Delivers due messages in time order, so a delayed ack arrives after later events. */
