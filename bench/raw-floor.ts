@@ -150,6 +150,8 @@ export interface RawFloorResult {
   count: number;
   seconds: number;
   storeCallsPerIntent: number;
+  /** Journal rows the replay wrote per intent: equal to the runtime's when the writes are the same. */
+  journalRowsPerIntent: number;
   stats: SqliteStoreStats;
   durability: { journalMode: string; synchronous: string };
   dbBytes: number;
@@ -175,10 +177,11 @@ export async function runRawFloor(options: RawFloorOptions): Promise<RawFloorRes
       clientOrderId: `EN-raw-${index}`,
     };
     const eventIds = new Map<string, string>();
-    // Fresh ids and timestamps; everything else (types, stages, data, snapshots) as the runtime wrote it.
-    const rename = (value: unknown, now: number): unknown => {
+    // Fresh ids and timestamps, down through follow-up objects (a registration's verdict, its
+    // events); everything else, snapshots included, goes to the store as the runtime passed it.
+    const rename = (value: unknown, now: number, depth = 0): unknown => {
       if (value === profile.intentId) return names.intentId;
-      if (Array.isArray(value)) return value.map((item) => rename(item, now));
+      if (Array.isArray(value)) return value.map((item) => rename(item, now, depth + 1));
       if (isEvent(value)) {
         const eventId = `${names.correlationId}.${eventIds.size + 1}`;
         eventIds.set(value.eventId, eventId);
@@ -192,9 +195,13 @@ export async function runRawFloor(options: RawFloorOptions): Promise<RawFloorRes
         };
       }
       if (isRecord(value)) return { ...value, ...names, createdAt: now, updatedAt: now };
-      if (typeof value === 'object' && value !== null && 'updatedAt' in value)
-        return { ...value, updatedAt: now };
-      return value;
+      if (typeof value !== 'object' || value === null || depth >= 2) return value;
+      const copy: Record<string, unknown> = {};
+      for (const [key, field] of Object.entries(value)) {
+        copy[key] = key === 'snapshot' ? field : rename(field, now, depth + 1);
+      }
+      if ('updatedAt' in copy) copy['updatedAt'] = now;
+      return copy;
     };
     for (const group of profile.groups) {
       const now = Date.now();
@@ -229,6 +236,7 @@ export async function runRawFloor(options: RawFloorOptions): Promise<RawFloorRes
         largestBatch: after.largestBatch,
         mirrorErrors: after.mirrorErrors - before.mirrorErrors,
       },
+      journalRowsPerIntent: countJournal(store.readJournal()).journalRowsPerIntent,
       durability: store.durability(),
       dbBytes: fileBytes(store.file) + fileBytes(`${store.file}-wal`),
     };

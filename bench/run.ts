@@ -91,6 +91,14 @@ async function main(): Promise<void> {
           `(${floor.seconds.toFixed(2)} s, ${floor.stats.commits} commits)`,
       );
     }
+    for (const { throughput, floor } of rounds) {
+      if (floor.journalRowsPerIntent !== throughput.journal.journalRowsPerIntent) {
+        console.log(
+          `  WARNING: the raw floor wrote ${floor.journalRowsPerIntent} journal rows per intent, keel ` +
+            `${throughput.journal.journalRowsPerIntent}: the replayed writes are not the runtime's`,
+        );
+      }
+    }
     const intentsPerSec = median(rounds.map((round) => round.throughput.intentsPerSec));
     const rawFloorIntentsPerSec = median(rounds.map((round) => round.floor.intentsPerSec));
     const ratioToRawFloor = intentsPerSec / rawFloorIntentsPerSec;
