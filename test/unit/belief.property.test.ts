@@ -127,9 +127,22 @@ describe('belief debt and posture', () => {
           expect(controller.mode()).toBe(start);
           controller.changes.length = 0;
           const { enter, exit } = config.thresholds[mode];
+          // Oscillating inside a band must not trip anything, but reaching the band too fast is a
+          // growth burst, which rightly trips RED at once (regression: seed -608422431 jumped from
+          // ORANGE into RED's band in 30 s). Each step waits long enough that the score's growth
+          // from every earlier sample stays under the burst rate.
+          const samples = [{ at: controller.now(), score: controller.actor.getSnapshot().context.score }];
           for (const [elapsed, position] of steps) {
             const score = exit + position * (enter - exit) * 0.999;
-            controller.send(controller.now() + elapsed, debtForScore(score));
+            const slowest = Math.max(
+              ...samples.map(
+                (sample) =>
+                  sample.at + ((score - sample.score) * 60_000 * 1.01) / config.burstGrowthPerMinute,
+              ),
+            );
+            const at = Math.max(controller.now() + elapsed, Math.ceil(slowest));
+            controller.send(at, debtForScore(score));
+            samples.push({ at, score });
           }
           expect(controller.changes).toEqual([]);
           expect(controller.mode()).toBe(start);
