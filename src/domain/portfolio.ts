@@ -59,8 +59,12 @@ export function emptyPortfolio(account: string): Portfolio {
   return { account, positions: {} };
 }
 
-/** How many of a position's latest trade ids are remembered to apply a repeated fill once. */
-export const RECENT_TRADE_IDS = 1_024;
+/**
+ * How many of a position's latest trade ids are remembered to apply a repeated fill once. Each
+ * order's lifecycle already applies a trade id once; this window guards fills that reach the
+ * portfolio by another path, and is copied on every fill, so it stays small.
+ */
+export const RECENT_TRADE_IDS = 128;
 
 function flatPosition(symbol: string): PortfolioPosition {
   return { symbol, qty: 0, entryPrice: 0, realizedPnl: 0, fees: 0, tradeIds: [] };
