@@ -69,6 +69,11 @@ export interface RuntimePorts {
   lastPrice?: (symbol: string) => number | undefined;
   /** The belief controller's guard knobs and the kill switch (issue 4); unlimited when absent. */
   guardView?: () => { killSwitch: KillSwitchView; knobs: GuardKnobs };
+  /**
+   * Called at the end of every runtime tick with the same `now`: the clock stays one seam (one
+   * interval), and the supervisors (reconcile, controller, kill switch) run on it.
+   */
+  onTick?: (now: number) => void;
 }
 
 export interface RuntimeOptions {
@@ -1544,6 +1549,11 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       if (live.closedAt !== null && shouldFinalizeNow(live)) finalize(live);
       else if (live.closedAt === null && !live.fillSyncDue && live.absentCheckAt === null)
         attention.delete(live);
+    }
+    try {
+      ports.onTick?.(now);
+    } catch (error) {
+      ports.logger?.error({ err: error }, 'a tick subscriber threw');
     }
   }
 
