@@ -214,3 +214,21 @@ export { registryViewOf } from './machines/order-intent.status.js';
 export type { RegistryView } from './machines/order-intent.status.js';
 export { readJournalReadOnly } from './adapters/store/sqlite.store.js';
 export { systemClock } from './adapters/clock/system.clock.js';
+
+// The supervisors (issue 4): the kill switch and belief controller as actors, wired by createKeel.
+export {
+  BELIEF_CORRELATION_ID,
+  KILL_SWITCH_CORRELATION_ID,
+  createSupervisors,
+  killSwitchResetSchema,
+  killSwitchTripSchema,
+} from './actors/supervisors.js';
+export type {
+  BeliefState,
+  KillSwitchResetInput,
+  KillSwitchStatus,
+  KillSwitchTripInput,
+  SupervisorPorts,
+  Supervisors,
+  SupervisorsConfig,
+} from './actors/supervisors.js';

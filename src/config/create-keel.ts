@@ -8,6 +8,14 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { createRuntime, type RecoveryReport, type Runtime, type SubmitOptions } from '../actors/runtime.js';
+import {
+  createSupervisors,
+  type KillSwitchResetInput,
+  type KillSwitchStatus,
+  type KillSwitchTripInput,
+  type BeliefState,
+  type Supervisors,
+} from '../actors/supervisors.js';
 import { systemClock } from '../adapters/clock/system.clock.js';
 import { openSqliteStore } from '../adapters/store/sqlite.store.js';
 import { paperOptionsSchema } from '../adapters/venue/paper/paper.schema.js';
@@ -22,7 +30,14 @@ import type { IntentResult } from '../domain/intent-result.schema.js';
 import { parseOrThrow } from '../domain/parse.js';
 import { retryPolicySchema } from '../domain/retry-policy.js';
 import { executionGuardSchema, riskLimitsSchema } from '../domain/risk.js';
-import type { GuardKnobs } from '../domain/belief.js';
+import {
+  BELIEF_MODES,
+  DEFAULT_BELIEF_CONTROLLER_CONFIG,
+  type BeliefControllerConfig,
+  type BeliefMode,
+  type GuardKnobs,
+} from '../domain/belief.js';
+import { DEFAULT_KILL_SWITCH_CONFIG, type KillSwitchConfig } from '../machines/kill-switch.machine.js';
 import type { KillSwitchView } from '../domain/admission.js';
 import type { ClockPort } from '../ports/clock.port.js';
 import type { LoggerPort } from '../ports/logger.port.js';
@@ -42,6 +57,80 @@ const orderLimitsSchema = z.strictObject({
 
 /** The paper venue, keel's embedded default: deterministic from its seed. */
 const paperVenueConfigSchema = paperOptionsSchema.extend({ kind: z.literal('paper') }).strict();
+
+const nonNegative = z.number().nonnegative();
+const haltMs = z.number().int().positive().optional();
+
+/** Every key optional: createKeel lays what is given over DEFAULT_KILL_SWITCH_CONFIG. */
+const killSwitchConfigSchema = z.strictObject({
+  /**
+   * Halt duration (ms) per automatic trigger, after which the switch resets itself; a trigger
+   * without one waits for an operator. Default: `reconcile_mismatch_streak` 300000
+   * (KILL_RECONCILE_MISMATCH_HALT_SEC = 300), every other trigger operator-only.
+   */
+  autoResetAfterMs: z
+    .strictObject({
+      reconcile_mismatch_streak: haltMs,
+      belief_red: haltMs,
+      error_storm: haltMs,
+      supervision: haltMs,
+    })
+    .optional(),
+  /** Trips remembered while already latched (default 16). */
+  maxAdditionalTrips: positiveInt.optional(),
+});
+
+const knobsSchema = z.strictObject({
+  allow_entries: z.boolean().optional(),
+  max_notional: nonNegative.optional(),
+  max_leverage: nonNegative.optional(),
+  min_entry_conf: z.number().min(0).max(1).optional(),
+  entry_cooldown_seconds: nonNegative.optional(),
+  max_open_orders_per_symbol: z.number().int().nonnegative().optional(),
+  kill_switch_trip: z.boolean().optional(),
+});
+
+const thresholdSchema = z
+  .strictObject({ enter: z.number().positive(), exit: z.number().nonnegative() })
+  .refine((threshold) => threshold.exit < threshold.enter, {
+    message: 'exit must be below enter (hysteresis)',
+    path: ['exit'],
+  });
+
+/** Every key optional: createKeel lays what is given over DEFAULT_BELIEF_CONTROLLER_CONFIG. */
+const beliefControllerConfigSchema = z.strictObject({
+  /** BELIEF_DEBT_REF_SEC (default 300): seconds of unresolved mismatch that count as one unit of score. */
+  debtRefSec: z.number().positive().optional(),
+  /** BELIEF_SYMBOL_WEIGHT (default 0.25): score per mismatched symbol. */
+  symbolWeight: nonNegative.optional(),
+  /** BELIEF_STREAK_WEIGHT (default 0.1): score per consecutive mismatching reconcile cycle. */
+  streakWeight: nonNegative.optional(),
+  /** Score thresholds per mode (defaults YELLOW 0.5/0.35, ORANGE 1/0.7, RED 2/1.4). */
+  thresholds: z
+    .strictObject({
+      YELLOW: thresholdSchema.optional(),
+      ORANGE: thresholdSchema.optional(),
+      RED: thresholdSchema.optional(),
+    })
+    .optional(),
+  /** How long a higher mode must be called for before moving up (default 30000 ms). */
+  escalationWindowMs: z.number().int().nonnegative().optional(),
+  /** How long the score must stay under the exit threshold before moving down (default 60000 ms). */
+  recoveryWindowMs: z.number().int().nonnegative().optional(),
+  /** Score growth per minute that trips RED at once (default 1.5). */
+  burstGrowthPerMinute: z.number().positive().optional(),
+  /** Shortest interval the growth is measured over (default 30000 ms). */
+  growthIntervalMs: positiveInt.optional(),
+  /** Guard knobs per mode, laid over the defaults mode by mode. */
+  knobs: z
+    .strictObject({
+      GREEN: knobsSchema.optional(),
+      YELLOW: knobsSchema.optional(),
+      ORANGE: knobsSchema.optional(),
+      RED: knobsSchema.optional(),
+    })
+    .optional(),
+});
 
 export const keelConfigSchema = z.strictObject({
   /** Where keel keeps `keel.db` (registry and journal) and `journal.jsonl`. */
@@ -71,6 +160,10 @@ export const keelConfigSchema = z.strictObject({
       windowMs: positiveInt.default(60_000),
     })
     .default({ maxRestarts: 3, windowMs: 60_000 }),
+  /** The kill switch: halt durations per trigger (see the README's configuration table). */
+  killSwitch: killSwitchConfigSchema.default({}),
+  /** The belief controller: debt score weights, mode thresholds, windows and guard knobs per mode. */
+  beliefController: beliefControllerConfigSchema.default({}),
 });
 
 export type KeelConfig = z.output<typeof keelConfigSchema>;
@@ -102,6 +195,55 @@ export interface Keel extends Omit<Runtime, 'start' | 'submit'> {
    * disk: FAILED with the blocker's tag, or SENT_TO_BROKER with the venue call under way.
    */
   submit(intent: unknown, options?: SubmitOptions): Promise<IntentResult>;
+  /**
+   * The latched kill switch. While tripped, entries fail `KILL_SWITCH:<trigger>` (stage `guard`);
+   * cancels and protective exits still flow. Every trip and reset is journaled under
+   * `supervisor.kill-switch` with its trigger, evidence and who did it, and alerted.
+   *
+   * @example
+   * await keel.killSwitch.trip({ reason: 'venue incident', by: 'alice' }); // trigger 'operator'
+   * await keel.killSwitch.reset({ by: 'alice', reason: 'venue recovered' });
+   */
+  readonly killSwitch: {
+    trip(input: KillSwitchTripInput): Promise<KillSwitchStatus>;
+    reset(input: KillSwitchResetInput): Promise<KillSwitchStatus>;
+    view(): KillSwitchStatus;
+  };
+  /** The belief controller's latest state: debt, confidence, mode and guard knobs. */
+  beliefState(): BeliefState;
+}
+
+/** Lays the configured kill-switch keys over the machine's defaults. */
+export function killSwitchConfigOf(config: KeelConfig['killSwitch']): KillSwitchConfig {
+  return {
+    autoResetAfterMs: {
+      ...DEFAULT_KILL_SWITCH_CONFIG.autoResetAfterMs,
+      ...withoutUndefined(config.autoResetAfterMs ?? {}),
+    },
+    maxAdditionalTrips: config.maxAdditionalTrips ?? DEFAULT_KILL_SWITCH_CONFIG.maxAdditionalTrips,
+  };
+}
+
+/** Lays the configured controller keys over DEFAULT_BELIEF_CONTROLLER_CONFIG, mode by mode. */
+export function beliefControllerConfigOf(config: KeelConfig['beliefController']): BeliefControllerConfig {
+  const defaults = DEFAULT_BELIEF_CONTROLLER_CONFIG;
+  const { thresholds, knobs, ...scalars } = config;
+  const knobsFor = (mode: BeliefMode) => ({
+    ...defaults.knobs[mode],
+    ...withoutUndefined(knobs?.[mode] ?? {}),
+  });
+  return {
+    ...defaults,
+    ...withoutUndefined(scalars),
+    thresholds: {
+      YELLOW: thresholds?.YELLOW ?? defaults.thresholds.YELLOW,
+      ORANGE: thresholds?.ORANGE ?? defaults.thresholds.ORANGE,
+      RED: thresholds?.RED ?? defaults.thresholds.RED,
+    },
+    knobs: Object.fromEntries(
+      BELIEF_MODES.map((mode) => [mode, knobsFor(mode)]),
+    ) as BeliefControllerConfig['knobs'],
+  };
 }
 
 /**
@@ -145,6 +287,19 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     stepper = paper.autoStep();
   }
   const embeddedPaper = paper;
+  const supervisors: Supervisors = createSupervisors(
+    {
+      store,
+      clock,
+      ...(overrides.logger === undefined ? {} : { logger: overrides.logger }),
+      ...(overrides.notifier === undefined ? {} : { notifier: overrides.notifier }),
+    },
+    {
+      mode: parsed.mode,
+      killSwitch: killSwitchConfigOf(parsed.killSwitch),
+      beliefController: beliefControllerConfigOf(parsed.beliefController),
+    },
+  );
   const runtime: Runtime = createRuntime(
     {
       venue,
@@ -153,7 +308,8 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       random: overrides.random ?? Math.random,
       ...(overrides.logger === undefined ? {} : { logger: overrides.logger }),
       ...(overrides.notifier === undefined ? {} : { notifier: overrides.notifier }),
-      ...(overrides.guardView === undefined ? {} : { guardView: overrides.guardView }),
+      guardView: overrides.guardView ?? (() => supervisors.guardView()),
+      onTick: (now: number) => supervisors.tick(now),
       ...(embeddedPaper === null ? {} : { lastPrice: (symbol: string) => embeddedPaper.price(symbol) }),
     },
     {
@@ -176,6 +332,8 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
   } catch (error) {
     stepper?.cancel();
     await runtime.close();
+    await supervisors.idle();
+    supervisors.stop();
     if (!overrides.store) await store.close();
     throw error;
   }
@@ -201,10 +359,21 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     parkedCount: () => runtime.parkedCount(),
     entryFreeze: () => runtime.entryFreeze(),
     clearEntryFreeze: () => runtime.clearEntryFreeze(),
-    idle: () => runtime.idle(),
+    idle: async () => {
+      await runtime.idle();
+      await supervisors.idle();
+    },
+    killSwitch: {
+      trip: (input) => supervisors.tripKillSwitch(input),
+      reset: (input) => supervisors.resetKillSwitch(input),
+      view: () => supervisors.killSwitch(),
+    },
+    beliefState: () => supervisors.beliefState(),
     async close() {
       stepper?.cancel();
       await runtime.close();
+      await supervisors.idle();
+      supervisors.stop();
       if (!overrides.store) await store.close();
     },
   };
