@@ -232,3 +232,6 @@ export type {
   Supervisors,
   SupervisorsConfig,
 } from './actors/supervisors.js';
+export { RECONCILE_CORRELATION_ID } from './actors/supervisors.js';
+export { createReconcileLoop } from './actors/supervisor-reconcile.js';
+export type { ReconcileLoop, ReconcileLoopHooks, ReconcileLoopPorts } from './actors/supervisor-reconcile.js';

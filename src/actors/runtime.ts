@@ -31,6 +31,7 @@ import {
   type Portfolio,
   type PortfolioFill,
 } from '../domain/portfolio.js';
+import type { Position } from '../domain/position.js';
 import type { RetryPolicy } from '../domain/retry-policy.js';
 import {
   checkExecutionGuard,
@@ -147,6 +148,15 @@ export interface Runtime {
    * venue's for the paper venue); throws naming a symbol with an open position and no price.
    */
   pnl(account: string, prices?: Readonly<Record<string, number>>): PnlSnapshot;
+  /**
+   * keel's local position beliefs, read-only: the open positions booked from this process's fills,
+   * by symbol (flat symbols left out). Without an account, every account's positions netted per
+   * symbol, which is what one venue account holds when several keel accounts trade through it.
+   *
+   * @example
+   * runtime.positions('main'); // { BTCUSDT: { qty: 0.01, side: 'long', entryPrice: 40_000 } }
+   */
+  positions(account?: string): Record<string, Position>;
   /** Intents not yet finalized (DONE), parked ones included. */
   liveCount(): number;
   /** Of those, the intents parked as snapshots (quiescent, no actor running). */
@@ -247,6 +257,39 @@ const UNLIMITED_KNOBS: GuardKnobs = {
   max_open_orders_per_symbol: Number.POSITIVE_INFINITY,
   kill_switch_trip: false,
 };
+
+/**
+ * Open positions of one or more portfolios netted per symbol. The entry price is the
+ * quantity-weighted average of the books on the net side (a book on the other side only reduces).
+ */
+function netPositions(books: readonly Portfolio[]): Record<string, Position> {
+  const sums = new Map<
+    string,
+    { signed: number; sideQty: { long: number; short: number }; cost: { long: number; short: number } }
+  >();
+  for (const book of books) {
+    for (const position of Object.values(book.positions)) {
+      if (position.qty === 0) continue;
+      const side = position.qty > 0 ? 'long' : 'short';
+      const sum = sums.get(position.symbol) ?? {
+        signed: 0,
+        sideQty: { long: 0, short: 0 },
+        cost: { long: 0, short: 0 },
+      };
+      sum.signed += position.qty;
+      sum.sideQty[side] += Math.abs(position.qty);
+      sum.cost[side] += Math.abs(position.qty) * position.entryPrice;
+      sums.set(position.symbol, sum);
+    }
+  }
+  const positions: Record<string, Position> = {};
+  for (const [symbol, sum] of sums) {
+    if (sum.signed === 0) continue;
+    const side = sum.signed > 0 ? 'long' : 'short';
+    positions[symbol] = { qty: Math.abs(sum.signed), side, entryPrice: sum.cost[side] / sum.sideQty[side] };
+  }
+  return positions;
+}
 
 /**
  * Creates the runtime over its ports. Call `start()` (recovery) before submitting.
@@ -1640,6 +1683,13 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         if (price !== undefined) marks[symbol] = price;
       }
       return buildPnlSnapshot(portfolio, marks, clock.now());
+    },
+    positions(account) {
+      const books =
+        account === undefined
+          ? [...portfolios.values()]
+          : [portfolios.get(account) ?? emptyPortfolio(account)];
+      return netPositions(books);
     },
     liveCount: () => intents.size,
     parkedCount: () => {

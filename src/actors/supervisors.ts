@@ -9,6 +9,7 @@
 import { z } from 'zod';
 import { createCheckedActor, type Anomaly, type CheckedActor, type LifecycleMode } from './checked-actor.js';
 import { openSupervisorJournal, type SupervisorJournal } from './supervisor-journal.js';
+import { createReconcileLoop, type ReconcileLoop } from './supervisor-reconcile.js';
 import { KILL_TRIGGERS, type KillSwitchView, type KillTrigger } from '../domain/admission.js';
 import {
   debtScore,
@@ -17,6 +18,7 @@ import {
   type GuardKnobs,
 } from '../domain/belief.js';
 import { parseOrThrow } from '../domain/parse.js';
+import type { PositionMap } from '../domain/reconcile.js';
 import {
   beliefControllerMachine,
   type BeliefControllerEmitted,
@@ -34,17 +36,25 @@ import type { ClockPort } from '../ports/clock.port.js';
 import type { LoggerPort } from '../ports/logger.port.js';
 import type { Alert, NotifierPort } from '../ports/notifier.port.js';
 import type { StorePort } from '../ports/store.port.js';
+import type { VenuePort } from '../ports/venue.port.js';
+import type { ReconcileSupervisorConfig } from '../machines/reconcile-supervisor.machine.js';
 
 /** The correlation id every kill-switch trip and reset is journaled under. */
 export const KILL_SWITCH_CORRELATION_ID = 'supervisor.kill-switch';
 /** The correlation id of the belief controller's `execution.belief_state` events. */
 export const BELIEF_CORRELATION_ID = 'supervisor.belief';
+/** The correlation id of the reconcile loop's `reconcile.summary` events. */
+export const RECONCILE_CORRELATION_ID = 'supervisor.reconcile';
 
 export interface SupervisorPorts {
   store: StorePort;
   clock: ClockPort;
   logger?: LoggerPort;
   notifier?: NotifierPort;
+  /** With `localPositions`, runs the reconcile loop against this venue on every tick. */
+  venue?: VenuePort;
+  /** keel's local position beliefs by symbol (the runtime's `positions()`). */
+  localPositions?: () => PositionMap;
 }
 
 export interface SupervisorsConfig {
@@ -52,6 +62,10 @@ export interface SupervisorsConfig {
   mode: LifecycleMode;
   killSwitch?: Partial<KillSwitchConfig>;
   beliefController?: Partial<BeliefControllerConfig>;
+  /** The reconcile supervisor's settings; `false` runs no reconcile loop even with a venue. */
+  reconcile?: Partial<ReconcileSupervisorConfig> | false;
+  /** Adopt the venue's positions at boot for symbols nothing is booked on (default true). */
+  adoptAtBoot?: boolean;
 }
 
 const tripEvidenceSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
@@ -109,6 +123,15 @@ export interface Supervisors {
   beliefState(): BeliefState;
   /** The one clock seam: `clock.tick` to every supervisor that keeps deadlines. */
   tick(now: number): void;
+  /** The reconcile loop's latest numbers; null when no loop runs. */
+  reconcileStatus(): {
+    cycle: number;
+    mismatchStreak: number;
+    lastFetchFailure: string | null;
+    inFlight: boolean;
+  } | null;
+  /** Starts a reconcile cycle at once (boot, a stream gap); a no-op during a cycle or without a loop. */
+  requestReconcile(): void;
   anomalies(): readonly Anomaly[];
   /** Settles when every journal write and alert started so far has finished. */
   idle(): Promise<void>;
@@ -391,6 +414,30 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
 
   restoreLatchedTrips();
 
+  const reconcile: ReconcileLoop | null =
+    ports.venue !== undefined && ports.localPositions !== undefined && config.reconcile !== false
+      ? createReconcileLoop(
+          {
+            venue: ports.venue,
+            localPositions: ports.localPositions,
+            journal: openSupervisorJournal(ports.store, RECONCILE_CORRELATION_ID, logger),
+            ...(logger === undefined ? {} : { logger }),
+          },
+          {
+            sampleDebt: (now, debt) => ({ ...sampleDebt(now, debt) }),
+            tripKillSwitch: (request) => void track(tripKillSwitch(request)),
+            onAnomaly,
+            onError,
+            track: (promise) => void track(promise),
+          },
+          {
+            mode: config.mode,
+            ...(config.reconcile === undefined ? {} : { config: config.reconcile }),
+            ...(config.adoptAtBoot === undefined ? {} : { adoptAtBoot: config.adoptAtBoot }),
+          },
+        )
+      : null;
+
   /**
    * Start-up and crash recovery are one path: a switch that was latched when the process stopped
    * is latched again from its journal, with the trips' original times (so a policy halt still ends
@@ -447,7 +494,10 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
     beliefState,
     tick(now) {
       void sendToKillSwitch({ type: 'clock.tick', now });
+      reconcile?.tick(now);
     },
+    reconcileStatus: () => reconcile?.status() ?? null,
+    requestReconcile: () => reconcile?.request(),
     anomalies: () => anomalies,
     async idle() {
       while (pending.size > 0) await Promise.all([...pending]);
@@ -455,6 +505,7 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
       await beliefJournal.idle();
     },
     stop() {
+      reconcile?.stop();
       killSwitch.stop();
       controller.stop();
     },

@@ -132,6 +132,28 @@ const beliefControllerConfigSchema = z.strictObject({
     .optional(),
 });
 
+/** Every key optional: createKeel lays what is given over DEFAULT_RECONCILE_SUPERVISOR_CONFIG. */
+const reconcileConfigSchema = z.strictObject({
+  /** Run the reconcile loop (default true). */
+  enabled: z.boolean().optional(),
+  /** Adopt the venue's positions found at boot for symbols nothing is booked on (default true). */
+  adoptAtBoot: z.boolean().optional(),
+  /** Whose booked positions are keel's beliefs; default every account netted per symbol. */
+  account: z.string().min(1).optional(),
+  /** Time between reconcile cycles (default 10000 ms). */
+  intervalMs: positiveInt.optional(),
+  /** How long a venue snapshot may take before it counts as failed (default 15000 ms). */
+  fetchTimeoutMs: positiveInt.optional(),
+  /** Most drift repairs per cycle (default 3). */
+  maxRepairsPerCycle: z.number().int().nonnegative().optional(),
+  /** RECONCILE_REPAIR_COOLDOWN_SEC as ms: the wait before a symbol is repaired again (default 30000). */
+  repairCooldownMs: z.number().int().nonnegative().optional(),
+  /** How long a cycle waits for repair results (default 20000 ms). */
+  repairTimeoutMs: positiveInt.optional(),
+  /** KILL_RECONCILE_MISMATCH_STREAK_MAX (default 6): a longer streak of mismatching cycles trips the kill switch. */
+  killMismatchStreakMax: positiveInt.optional(),
+});
+
 export const keelConfigSchema = z.strictObject({
   /** Where keel keeps `keel.db` (registry and journal) and `journal.jsonl`. */
   dataDir: z.string().min(1).default('.keel/data'),
@@ -164,6 +186,8 @@ export const keelConfigSchema = z.strictObject({
   killSwitch: killSwitchConfigSchema.default({}),
   /** The belief controller: debt score weights, mode thresholds, windows and guard knobs per mode. */
   beliefController: beliefControllerConfigSchema.default({}),
+  /** The reconcile loop: venue positions and open orders against keel's beliefs, every `intervalMs`. */
+  reconcile: reconcileConfigSchema.default({}),
 });
 
 export type KeelConfig = z.output<typeof keelConfigSchema>;
@@ -287,10 +311,21 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     stepper = paper.autoStep();
   }
   const embeddedPaper = paper;
+  const {
+    enabled: reconcileEnabled,
+    account: reconcileAccount,
+    adoptAtBoot,
+    ...reconcileConfig
+  } = parsed.reconcile;
+  // The runtime is created after the supervisors (it reads their guard view); the loop only runs
+  // on the runtime's ticks, so the runtime exists by the time beliefs are read.
+  let runtimeRef: Runtime | null = null;
   const supervisors: Supervisors = createSupervisors(
     {
       store,
       clock,
+      venue,
+      localPositions: () => runtimeRef?.positions(reconcileAccount) ?? {},
       ...(overrides.logger === undefined ? {} : { logger: overrides.logger }),
       ...(overrides.notifier === undefined ? {} : { notifier: overrides.notifier }),
     },
@@ -298,6 +333,8 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       mode: parsed.mode,
       killSwitch: killSwitchConfigOf(parsed.killSwitch),
       beliefController: beliefControllerConfigOf(parsed.beliefController),
+      reconcile: reconcileEnabled === false ? false : withoutUndefined(reconcileConfig),
+      ...(adoptAtBoot === undefined ? {} : { adoptAtBoot }),
     },
   );
   const runtime: Runtime = createRuntime(
@@ -326,6 +363,7 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       supervision: parsed.supervision,
     },
   );
+  runtimeRef = runtime;
   let recovery: RecoveryReport;
   try {
     recovery = await runtime.start();
@@ -355,6 +393,7 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     onResult: (listener) => runtime.onResult(listener),
     anomalies: () => runtime.anomalies(),
     pnl: (account, prices) => runtime.pnl(account, prices),
+    positions: (account) => runtime.positions(account),
     liveCount: () => runtime.liveCount(),
     parkedCount: () => runtime.parkedCount(),
     entryFreeze: () => runtime.entryFreeze(),

@@ -1,0 +1,337 @@
+/**
+ * The reconcile loop: runs the reconcile-supervisor machine on the one tick, executes its emitted
+ * requests against the venue port (positions, open orders) and answers with their results as events.
+ * Invariants: a failed or thrown fetch is reported as `reconcile.fetch.failed` (pressure, never
+ * silence); an answer for a cycle that is no longer fetching is dropped, not sent; local beliefs are
+ * the runtime's booked positions, except that a drift repair adopts the venue's position for a
+ * symbol until the runtime's own position for it moves again; every summary's debt reaches the
+ * belief controller, and a halt request reaches the kill switch.
+ */
+import type { CheckedActor, Anomaly, LifecycleMode } from './checked-actor.js';
+import { createCheckedActor } from './checked-actor.js';
+import type { SupervisorJournal } from './supervisor-journal.js';
+import type { BeliefDebt } from '../domain/belief.js';
+import type { Position } from '../domain/position.js';
+import type { PositionMap, VenueOpenOrder, VenuePositionReport } from '../domain/reconcile.js';
+import {
+  reconcileSupervisorMachine,
+  type ReconcileSupervisorConfig,
+  type ReconcileSupervisorEmitted,
+  type ReconcileSupervisorEvent,
+} from '../machines/reconcile-supervisor.machine.js';
+import type { LoggerPort } from '../ports/logger.port.js';
+import type { VenueOrder, VenuePort, VenuePosition } from '../ports/venue.port.js';
+
+export interface ReconcileLoopPorts {
+  venue: VenuePort;
+  /** keel's local position beliefs by symbol (the runtime's booked positions). */
+  localPositions: () => PositionMap;
+  journal: SupervisorJournal;
+  logger?: LoggerPort;
+}
+
+export interface ReconcileLoopHooks {
+  /** Feeds the cycle's belief debt to the controller; returns what the summary journals with it. */
+  sampleDebt(now: number, debt: BeliefDebt): Record<string, unknown>;
+  tripKillSwitch(request: {
+    trigger: 'reconcile_mismatch_streak';
+    reason: string;
+    by: string;
+    evidence: Record<string, number>;
+  }): void;
+  onAnomaly: (anomaly: Anomaly) => void;
+  onError: (error: unknown) => void;
+  /** Keeps the promise of a venue call so `idle()` can wait for it. */
+  track(promise: Promise<unknown>): void;
+}
+
+export interface ReconcileLoop {
+  tick(now: number): void;
+  /** Starts a cycle at once (boot, a stream gap) instead of waiting for the interval. */
+  request(): void;
+  /** The latest cycle's numbers, for tests and status pages. */
+  status(): { cycle: number; mismatchStreak: number; lastFetchFailure: string | null; inFlight: boolean };
+  stop(): void;
+}
+
+function positionReportOf(position: VenuePosition): VenuePositionReport | null {
+  if (position.qty === 0) return null;
+  return {
+    symbol: position.symbol,
+    qty: Math.abs(position.qty),
+    side: position.qty > 0 ? 'long' : 'short',
+    entryPrice: position.entryPrice,
+  };
+}
+
+function openOrderOf(order: VenueOrder): VenueOpenOrder {
+  return {
+    symbol: order.symbol,
+    clientOrderId: order.clientOrderId,
+    qty: Math.max(0, order.qty - order.filledQty),
+    reduceOnly: order.reduceOnly,
+    closePosition: order.closePosition,
+    isStop: order.type === 'stop_market',
+  };
+}
+
+const samePosition = (a: Position | null | undefined, b: Position | null | undefined): boolean =>
+  (a ?? null) === null
+    ? (b ?? null) === null
+    : (b ?? null) !== null && a!.qty === b!.qty && a!.side === b!.side && a!.entryPrice === b!.entryPrice;
+
+/**
+ * Starts the reconcile loop; it runs a cycle on the first tick, then every `intervalMs`.
+ *
+ * @example
+ * const loop = createReconcileLoop({ venue, localPositions: () => runtime.positions(), journal }, hooks, {
+ *   mode: 'lenient', config: { intervalMs: 10_000 } });
+ * clock.setInterval(() => loop.tick(clock.now()), 1_000);
+ */
+export function createReconcileLoop(
+  ports: ReconcileLoopPorts,
+  hooks: ReconcileLoopHooks,
+  options: {
+    mode: LifecycleMode;
+    config?: Partial<ReconcileSupervisorConfig>;
+    /**
+     * Adopt the venue positions found by the first successful fetch for symbols keel has booked
+     * nothing on (default true): restart rebuilds beliefs from the venue (reference 002 §10),
+     * since the booked positions start empty in a new process.
+     */
+    adoptAtBoot?: boolean;
+  },
+): ReconcileLoop {
+  const { venue, logger } = ports;
+  const supervisor: CheckedActor<typeof reconcileSupervisorMachine> = createCheckedActor(
+    reconcileSupervisorMachine,
+    {
+      mode: options.mode,
+      input: options.config === undefined ? {} : { config: options.config },
+      onAnomaly: hooks.onAnomaly,
+      onError: hooks.onError,
+    },
+  );
+  const queue: ReconcileSupervisorEmitted[] = [];
+  for (const type of [
+    'reconcile.fetch.requested',
+    'reconcile.repair.requested',
+    'reconcile.summary',
+    'belief.debt.sampled',
+    'kill.trip.requested',
+  ] as const) {
+    supervisor.actor.on(type, (event) => queue.push(event));
+  }
+
+  /** What the supervisor was last told about each symbol. */
+  let told: PositionMap = {};
+  /** Venue positions adopted by a repair, and the runtime position they were adopted over. */
+  const corrections = new Map<string, { venue: Position | null; over: Position | null }>();
+  let pendingSummary: Extract<ReconcileSupervisorEmitted, { type: 'reconcile.summary' }> | null = null;
+  let lastSummaryQuiet = true;
+  let draining = false;
+  let stopped = false;
+  /** Whether the boot snapshot (the first one fetched) is still to come. */
+  let booting = options.adoptAtBoot ?? true;
+
+  /** Sends, then executes whatever the supervisor asked for, in order, until it asks for nothing. */
+  function send(event: ReconcileSupervisorEvent): void {
+    if (stopped) return;
+    supervisor.send(event);
+    if (draining) return;
+    draining = true;
+    try {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) execute(next);
+    } finally {
+      draining = false;
+    }
+  }
+
+  function localBeliefs(): PositionMap {
+    const runtime = ports.localPositions();
+    const beliefs: PositionMap = { ...runtime };
+    for (const [symbol, correction] of corrections) {
+      // New fills are new evidence: once the runtime's position moves, the correction is spent.
+      if (!samePosition(runtime[symbol], correction.over)) {
+        corrections.delete(symbol);
+        continue;
+      }
+      if (correction.venue === null) delete beliefs[symbol];
+      else beliefs[symbol] = correction.venue;
+    }
+    return beliefs;
+  }
+
+  function syncLocalBeliefs(): void {
+    const beliefs = localBeliefs();
+    for (const symbol of new Set([...Object.keys(told), ...Object.keys(beliefs)])) {
+      const position = beliefs[symbol] ?? null;
+      if (samePosition(told[symbol], position)) continue;
+      send({ type: 'belief.local.changed', symbol, position });
+    }
+    told = beliefs;
+  }
+
+  function isFetching(cycle: number): boolean {
+    const snapshot = supervisor.getSnapshot();
+    return snapshot.matches('fetching') && snapshot.context.cycle === cycle;
+  }
+
+  async function fetchSnapshot(cycle: number): Promise<void> {
+    let answer: ReconcileSupervisorEvent;
+    try {
+      const [positions, openOrders] = await Promise.all([venue.positions(), venue.openOrders()]);
+      if (!positions.ok)
+        answer = { type: 'reconcile.fetch.failed', reason: `positions: ${positions.message}` };
+      else if (!openOrders.ok)
+        answer = { type: 'reconcile.fetch.failed', reason: `open orders: ${openOrders.message}` };
+      else
+        answer = {
+          type: 'reconcile.fetch.succeeded',
+          positions: positions.value.map(positionReportOf).filter((report) => report !== null),
+          openOrders: openOrders.value.map(openOrderOf),
+        };
+    } catch (error) {
+      answer = {
+        type: 'reconcile.fetch.failed',
+        reason: error instanceof Error ? error.message : String(error),
+      };
+    }
+    if (stopped) return;
+    if (!isFetching(cycle)) {
+      logger?.info({ cycle, answer: answer.type }, 'a venue snapshot arrived after its cycle ended');
+      return;
+    }
+    if (booting && answer.type === 'reconcile.fetch.succeeded') {
+      booting = false;
+      adoptAtBoot(answer.positions);
+    }
+    // Local beliefs are read as the evidence arrives, so both sides are compared as of now.
+    syncLocalBeliefs();
+    send(answer);
+  }
+
+  function adoptAtBoot(positions: readonly VenuePositionReport[]): void {
+    const runtime = ports.localPositions();
+    const adopted: Array<{ symbol: string; qty: number; side: string; entryPrice: number }> = [];
+    for (const report of positions) {
+      if (runtime[report.symbol] !== undefined) continue;
+      const position: Position = { qty: report.qty, side: report.side, entryPrice: report.entryPrice };
+      corrections.set(report.symbol, { venue: position, over: null });
+      adopted.push({ symbol: report.symbol, ...position });
+    }
+    if (adopted.length === 0) return;
+    logger?.info({ adopted: adopted.map((entry) => entry.symbol) }, 'adopted venue positions at boot');
+    hooks.track(
+      ports.journal.append({
+        ts: supervisor.getSnapshot().context.now,
+        type: 'reconcile.boot.adopted',
+        stage: 'reconcile',
+        source: 'system',
+        data: { positions: adopted },
+      }),
+    );
+  }
+
+  function repair(symbols: readonly string[]): void {
+    const venuePositions = supervisor.getSnapshot().context.venue;
+    const runtime = ports.localPositions();
+    for (const symbol of symbols) {
+      corrections.set(symbol, { venue: venuePositions[symbol] ?? null, over: runtime[symbol] ?? null });
+    }
+    syncLocalBeliefs();
+    for (const symbol of symbols) send({ type: 'reconcile.repair.succeeded', symbol });
+  }
+
+  function journalSummary(
+    summary: Extract<ReconcileSupervisorEmitted, { type: 'reconcile.summary' }>,
+    belief: Record<string, unknown>,
+  ): void {
+    const diff = summary.diff;
+    const quiet =
+      summary.fetched &&
+      summary.mismatchStreak === 0 &&
+      summary.repairActions === 0 &&
+      summary.repairFailures.length === 0 &&
+      summary.repairSkipped.length === 0;
+    // Healthy cycles run every few seconds: journal the ones with something to say and the first
+    // quiet one after them, so the journal shows trouble starting and ending without growing idle.
+    if (quiet && lastSummaryQuiet) return;
+    lastSummaryQuiet = quiet;
+    hooks.track(
+      ports.journal.append({
+        ts: summary.at,
+        type: 'reconcile.summary',
+        stage: 'reconcile',
+        source: 'system',
+        reasonCode: summary.fetched ? null : 'RECONCILE_FETCH_FAILED',
+        data: {
+          cycle: summary.cycle,
+          fetched: summary.fetched,
+          fetch_failure: summary.fetched ? null : supervisor.getSnapshot().context.lastFetchFailure,
+          confirmed: diff?.confirmed.length ?? 0,
+          drift: diff?.drift ?? [],
+          phantom: diff?.phantom ?? [],
+          orphan: diff?.orphan ?? [],
+          mismatch_streak: summary.mismatchStreak,
+          repair_actions: summary.repairActions,
+          repair_skipped: summary.repairSkipped,
+          repair_failures: summary.repairFailures,
+          ...belief,
+        },
+      }),
+    );
+  }
+
+  function execute(event: ReconcileSupervisorEmitted): void {
+    switch (event.type) {
+      case 'reconcile.fetch.requested':
+        hooks.track(fetchSnapshot(event.cycle));
+        return;
+      case 'reconcile.repair.requested':
+        repair(event.repairs.map((entry) => entry.symbol));
+        return;
+      case 'reconcile.summary':
+        pendingSummary = event;
+        return;
+      case 'belief.debt.sampled': {
+        const belief = hooks.sampleDebt(event.now, {
+          debtSec: event.debtSec,
+          debtSymbols: event.debtSymbols,
+          mismatchStreak: event.mismatchStreak,
+        });
+        if (pendingSummary) journalSummary(pendingSummary, belief);
+        pendingSummary = null;
+        return;
+      }
+      case 'kill.trip.requested':
+        hooks.tripKillSwitch({
+          trigger: event.trigger,
+          reason: event.reason,
+          by: 'reconcile-supervisor',
+          evidence: event.evidence,
+        });
+        return;
+      default:
+        return;
+    }
+  }
+
+  return {
+    tick: (now) => send({ type: 'clock.tick', now }),
+    request: () => send({ type: 'reconcile.requested' }),
+    status() {
+      const snapshot = supervisor.getSnapshot();
+      return {
+        cycle: snapshot.context.cycle,
+        mismatchStreak: snapshot.context.mismatchStreak,
+        lastFetchFailure: snapshot.context.lastFetchFailure,
+        inFlight: snapshot.hasTag('in-flight'),
+      };
+    },
+    stop() {
+      stopped = true;
+      supervisor.stop();
+    },
+  };
+}

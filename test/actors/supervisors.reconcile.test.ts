@@ -1,0 +1,293 @@
+/**
+ * The reconcile loop on the paper venue with injected faults: a failed fetch raises pressure, a
+ * mismatch storm trips the kill switch within the configured streak, and once the faults stop the
+ * debt decays and the controller comes back to GREEN.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openPaperVenue, type PaperVenue } from '../../src/adapters/venue/paper/paper.venue.js';
+import {
+  BELIEF_CORRELATION_ID,
+  KILL_SWITCH_CORRELATION_ID,
+  RECONCILE_CORRELATION_ID,
+} from '../../src/actors/supervisors.js';
+import { createKeel, type Keel, type KeelConfigInput } from '../../src/config/create-keel.js';
+import type { VenuePort, VenuePosition, VenueResult } from '../../src/ports/venue.port.js';
+import { entryIntent } from '../support/intents.js';
+import { ManualClock } from '../support/manual-clock.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** What the venue's `positions()` does: answer truly, fail, or report every position gone. */
+type PositionsFault = 'none' | 'fail' | 'hide' | 'double';
+
+async function start(config: KeelConfigInput = {}) {
+  const clock = new ManualClock();
+  const dir = mkdtempSync(join(tmpdir(), 'keel-reconcile-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const paper: PaperVenue = openPaperVenue({ seed: 11, clock });
+  const stepper = paper.autoStep();
+  cleanups.push(() => stepper.cancel());
+  const fault = { positions: 'none' as PositionsFault, calls: 0 };
+  const venue = new Proxy(paper, {
+    get(target, property, receiver) {
+      if (property === 'positions')
+        return (): Promise<VenueResult<VenuePosition[]>> => {
+          fault.calls += 1;
+          if (fault.positions === 'fail')
+            return Promise.resolve({ ok: false, httpStatus: 503, message: 'service unavailable' });
+          if (fault.positions === 'hide') return Promise.resolve({ ok: true, value: [] });
+          if (fault.positions === 'double')
+            return target.positions().then((answer) =>
+              answer.ok
+                ? {
+                    ok: true,
+                    value: answer.value.map((position) => ({ ...position, qty: position.qty * 2 })),
+                  }
+                : answer,
+            );
+          return target.positions();
+        };
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  }) as VenuePort;
+  const keel: Keel = await createKeel(
+    { dataDir: dir, mode: 'strict', ...config },
+    { clock, venue, random: () => 0.5 },
+  );
+  let closed = false;
+  const close = async () => {
+    if (closed) return;
+    closed = true;
+    await keel.close();
+  };
+  cleanups.push(close);
+  /** A second keel on the same data directory and venue: a restart. */
+  const restart = async (next: KeelConfigInput = config) => {
+    await close();
+    const again = await createKeel(
+      { dataDir: dir, mode: 'strict', ...next },
+      { clock, venue, random: () => 0.5 },
+    );
+    cleanups.push(() => again.close());
+    return again;
+  };
+  return { keel, clock, paper, fault, restart };
+}
+
+/** Moves the manual clock forward in steps, letting venue answers and writes land in between. */
+async function advance(clock: ManualClock, ms: number, step = 250): Promise<void> {
+  for (let moved = 0; moved < ms; moved += step) {
+    clock.advance(Math.min(step, ms - moved));
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function until(clock: ManualClock, done: () => boolean, limitMs = 600_000): Promise<number> {
+  for (let waited = 0; waited <= limitMs; waited += 250) {
+    if (done()) return waited;
+    await advance(clock, 250);
+  }
+  throw new Error(`condition still false after ${limitMs} ms of simulated time`);
+}
+
+describe('the reconcile loop on the paper venue', () => {
+  it('confirms a filled position against the venue without raising debt', async () => {
+    const { keel, clock, fault } = await start({ reconcile: { intervalMs: 1_000 } });
+    await keel.submit(entryIntent(), { intentId: 'long' });
+    await until(clock, () => keel.get('long')?.status === 'EXECUTED');
+    await advance(clock, 10_000);
+    expect(fault.calls).toBeGreaterThanOrEqual(9);
+    expect(keel.positions()).toEqual({ BTCUSDT: expect.objectContaining({ qty: 0.01, side: 'long' }) });
+    expect(keel.beliefState()).toMatchObject({ mode: 'GREEN', belief_debt_symbols: 0, mismatch_streak: 0 });
+    expect(keel.killSwitch.view().view).toEqual({ tripped: false });
+  });
+
+  it('raises pressure on failed fetches, trips the kill switch once the streak passes its max, and resets by policy after the faults stop', async () => {
+    const { keel, clock, fault } = await start({
+      reconcile: { intervalMs: 1_000, killMismatchStreakMax: 3 },
+      killSwitch: { autoResetAfterMs: { reconcile_mismatch_streak: 20_000 } },
+    });
+    await advance(clock, 1_000);
+    fault.positions = 'fail';
+
+    // Three failed cycles make a streak of 3, which is the max: not yet over it.
+    await until(clock, () => keel.beliefState().mismatch_streak === 3);
+    expect(keel.killSwitch.view().view).toEqual({ tripped: false });
+    await until(clock, () => keel.beliefState().mismatch_streak === 4);
+    await keel.idle();
+    expect(keel.killSwitch.view()).toMatchObject({
+      view: { tripped: true, trigger: 'reconcile_mismatch_streak' },
+      trip: { by: 'reconcile-supervisor', evidence: { mismatchStreak: 4, max: 3 } },
+    });
+    const denied = await keel.submit(entryIntent(), { intentId: 'denied' });
+    expect(denied).toMatchObject({
+      status: 'FAILED',
+      stage: 'guard',
+      tag: 'KILL_SWITCH:reconcile_mismatch_streak',
+    });
+
+    fault.positions = 'none';
+    await until(clock, () => keel.beliefState().mismatch_streak === 0);
+    // The trip stays latched until its halt has run out, though the evidence is clean again.
+    expect(keel.killSwitch.view().view.tripped).toBe(true);
+    await until(clock, () => !keel.killSwitch.view().view.tripped);
+    expect(keel.killSwitch.view().lastReset).toMatchObject({ by: 'policy', byPolicy: true });
+    expect((await keel.submit(entryIntent(), { intentId: 'admitted' })).status).toBe('SENT_TO_BROKER');
+    await keel.idle();
+
+    const summaries = keel.store.journal({ correlationId: RECONCILE_CORRELATION_ID });
+    expect(summaries[0]).toMatchObject({
+      type: 'reconcile.summary',
+      stage: 'reconcile',
+      reasonCode: 'RECONCILE_FETCH_FAILED',
+      data: {
+        fetched: false,
+        fetch_failure: 'positions: service unavailable',
+        mismatch_streak: 1,
+        belief_debt_sec: 0,
+        belief_debt_symbols: 0,
+        mode: 'GREEN',
+        knobs: expect.objectContaining({ allow_entries: true }),
+      },
+    });
+    expect(summaries.at(-1)).toMatchObject({ data: { fetched: true, mismatch_streak: 0 } });
+    expect(
+      keel.store.journal({ correlationId: KILL_SWITCH_CORRELATION_ID }).map((event) => event.type),
+    ).toEqual(['kill_switch.tripped', 'kill_switch.reset']);
+  });
+
+  it('turns a position the venue no longer shows into belief debt, RED and a trip, and decays back to GREEN after the fault stops', async () => {
+    const { keel, clock, fault } = await start({ reconcile: { intervalMs: 1_000 } });
+    await keel.submit(entryIntent(), { intentId: 'long' });
+    await until(clock, () => keel.get('long')?.status === 'EXECUTED');
+    await advance(clock, 2_000);
+    expect(keel.beliefState().belief_debt_symbols).toBe(0);
+
+    fault.positions = 'hide';
+    await until(clock, () => keel.beliefState().mode === 'RED', 120_000);
+    const red = keel.beliefState();
+    expect(red.belief_debt_symbols).toBe(1);
+    expect(red.belief_debt_sec).toBeGreaterThan(0);
+    expect(red.belief_confidence).toBeLessThan(0.5);
+    await keel.idle();
+    const view = keel.killSwitch.view();
+    // The streak trips the switch first (more than 6 cycles); RED adds its own trip to the latch.
+    expect(view.trip).toMatchObject({ trigger: 'reconcile_mismatch_streak' });
+    expect(view.additionalTrips).toEqual([
+      expect.objectContaining({ trigger: 'belief_red', by: 'belief-controller' }),
+    ]);
+
+    fault.positions = 'none';
+    const recovered = await until(clock, () => keel.beliefState().mode === 'GREEN', 300_000);
+    // Down-moves wait for the recovery window (60 s by default): no early GREEN.
+    expect(recovered).toBeGreaterThanOrEqual(60_000);
+    expect(keel.beliefState()).toMatchObject({
+      belief_debt_sec: 0,
+      belief_debt_symbols: 0,
+      mismatch_streak: 0,
+    });
+    expect(keel.beliefState().belief_confidence).toBe(1);
+    // belief_red has no halt duration by default: an operator decides when entries resume.
+    await advance(clock, 400_000, 5_000);
+    expect(keel.killSwitch.view().view).toEqual({ tripped: true, trigger: 'reconcile_mismatch_streak' });
+    await keel.killSwitch.reset({ by: 'carol', reason: 'venue positions are back' });
+    expect((await keel.submit(entryIntent({ strategy_id: 's2' }), { intentId: 'after' })).status).toBe(
+      'SENT_TO_BROKER',
+    );
+    await keel.idle();
+
+    const states = keel.store.journal({ correlationId: BELIEF_CORRELATION_ID });
+    expect(states.map((event) => event.to)).toEqual(expect.arrayContaining(['RED', 'GREEN']));
+    const summaries = keel.store.journal({ correlationId: RECONCILE_CORRELATION_ID });
+    expect(summaries.some((event) => (event.data.phantom as string[]).includes('BTCUSDT'))).toBe(true);
+  });
+
+  it('corrects a drifted size to the venue once, and the next cycles confirm it instead of repairing again', async () => {
+    const { keel, clock, fault } = await start({ reconcile: { intervalMs: 1_000 } });
+    await keel.submit(entryIntent(), { intentId: 'long' });
+    await until(clock, () => keel.get('long')?.status === 'EXECUTED');
+    await advance(clock, 2_000);
+    fault.positions = 'double';
+    await advance(clock, 20_000);
+    await keel.idle();
+
+    const summaries = keel.store.journal({ correlationId: RECONCILE_CORRELATION_ID });
+    const repairs = summaries.filter((event) => event.data.repair_actions !== 0);
+    expect(repairs).toHaveLength(1);
+    expect(repairs[0]?.data).toMatchObject({
+      drift: [{ symbol: 'BTCUSDT', fields: ['size'] }],
+      repair_actions: 1,
+    });
+    expect(summaries.at(-1)?.data).toMatchObject({ drift: [], mismatch_streak: 0 });
+    expect(keel.beliefState()).toMatchObject({ mode: 'GREEN', belief_debt_symbols: 0 });
+    // The runtime's own book is untouched: the correction lives in the supervisor's beliefs.
+    expect(keel.positions('main').BTCUSDT?.qty).toBe(0.01);
+  });
+
+  it('exposes booked positions per account and netted across accounts, as copies', async () => {
+    const { keel, clock } = await start({ reconcile: { enabled: false } });
+    await keel.submit(entryIntent({ qty: 0.01 }), { intentId: 'main-long' });
+    await keel.submit(entryIntent({ account: 'alt', side: 'sell', qty: 0.004 }), { intentId: 'alt-short' });
+    await until(
+      clock,
+      () => keel.get('main-long')?.status === 'EXECUTED' && keel.get('alt-short')?.status === 'EXECUTED',
+    );
+    const main = keel.positions('main');
+    expect(main).toEqual({ BTCUSDT: { qty: 0.01, side: 'long', entryPrice: expect.any(Number) } });
+    expect(keel.positions('alt')).toEqual({
+      BTCUSDT: expect.objectContaining({ qty: 0.004, side: 'short' }),
+    });
+    expect(keel.positions('nobody')).toEqual({});
+    const net = keel.positions();
+    expect(net.BTCUSDT?.side).toBe('long');
+    expect(net.BTCUSDT?.qty).toBeCloseTo(0.006, 12);
+    expect(net.BTCUSDT?.entryPrice).toBe(main.BTCUSDT?.entryPrice);
+
+    main.BTCUSDT!.qty = 99;
+    expect(keel.positions('main').BTCUSDT?.qty).toBe(0.01);
+  });
+
+  it('adopts the venue positions at boot after a restart, instead of reporting them as orphans', async () => {
+    const { keel, clock, restart } = await start({ reconcile: { intervalMs: 1_000 } });
+    await keel.submit(entryIntent(), { intentId: 'long' });
+    await until(clock, () => keel.get('long')?.status === 'EXECUTED');
+
+    const again = await restart();
+    expect(again.positions()).toEqual({}); // nothing booked in the new process
+    await advance(clock, 20_000);
+    await again.idle();
+    expect(again.beliefState()).toMatchObject({ mode: 'GREEN', belief_debt_symbols: 0, mismatch_streak: 0 });
+    const journal = again.store.journal({ correlationId: RECONCILE_CORRELATION_ID });
+    expect(journal.map((event) => event.type)).toEqual(['reconcile.boot.adopted']);
+    expect(journal[0]?.data).toMatchObject({ positions: [{ symbol: 'BTCUSDT', qty: 0.01, side: 'long' }] });
+  });
+
+  it('reports the venue positions found after a restart as orphans when boot adoption is off', async () => {
+    const { keel, clock, restart } = await start({ reconcile: { intervalMs: 1_000 } });
+    await keel.submit(entryIntent(), { intentId: 'long' });
+    await until(clock, () => keel.get('long')?.status === 'EXECUTED');
+
+    const again = await restart({ reconcile: { intervalMs: 1_000, adoptAtBoot: false } });
+    await advance(clock, 5_000);
+    await again.idle();
+    expect(again.beliefState()).toMatchObject({ belief_debt_symbols: 1 });
+    expect(again.beliefState().mismatch_streak).toBeGreaterThanOrEqual(4);
+    const summary = again.store.journal({ correlationId: RECONCILE_CORRELATION_ID })[0];
+    expect(summary).toMatchObject({ type: 'reconcile.summary', data: { orphan: ['BTCUSDT'] } });
+  });
+
+  it('runs no cycle when the reconcile loop is disabled', async () => {
+    const { keel, clock, fault } = await start({ reconcile: { enabled: false } });
+    await advance(clock, 30_000, 1_000);
+    expect(fault.calls).toBe(0);
+    expect(keel.beliefState().mode).toBe('GREEN');
+  });
+});
