@@ -75,6 +75,11 @@ export interface RuntimePorts {
    * interval), and the supervisors (reconcile, controller, kill switch) run on it.
    */
   onTick?: (now: number) => void;
+  /**
+   * Where repeated actor failures escalate: keel's latched kill switch (trigger `supervision`).
+   * Without it the runtime freezes entries itself with the same tag.
+   */
+  escalate?: (escalation: { reason: string; evidence: Record<string, string | number> }) => void;
 }
 
 export interface RuntimeOptions {
@@ -239,6 +244,8 @@ interface LiveIntent {
   absentCheckAt: number | null;
   closedAt: number | null;
   restarts: number[];
+  /** Set once this intent's failures have escalated, so one intent escalates once. */
+  escalated: boolean;
   restarting: boolean;
   buffered: { event: OrderIntentEvent; meta: Meta }[];
   waiters: ((result: IntentResult) => void)[];
@@ -1197,19 +1204,24 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         restarts: live.restarts.length,
       },
     );
-    if (live.restarts.length > options.supervision.maxRestarts && freeze?.kind !== 'supervision') {
-      freeze = {
-        kind: 'supervision',
-        tag: 'KILL_SWITCH:supervision',
-        reason: `intent ${live.record.intentId} failed ${live.restarts.length} times within ${options.supervision.windowMs} ms`,
-      };
+    if (live.restarts.length > options.supervision.maxRestarts && !live.escalated) {
+      live.escalated = true;
+      const reason = `intent ${live.record.intentId} failed ${live.restarts.length} times within ${options.supervision.windowMs} ms`;
       append(
         live,
         'supervision.escalated',
         { ...meta, reasonCode: 'KILL_SWITCH:supervision' },
         { restarts: live.restarts.length },
       );
-      void notify({ severity: 'critical', code: 'SUPERVISION_ESCALATED', text: freeze.reason });
+      void notify({ severity: 'critical', code: 'SUPERVISION_ESCALATED', text: reason });
+      if (ports.escalate) {
+        ports.escalate({
+          reason,
+          evidence: { intentId: live.record.intentId, restarts: live.restarts.length, error: message },
+        });
+      } else if (freeze?.kind !== 'supervision') {
+        freeze = { kind: 'supervision', tag: 'KILL_SWITCH:supervision', reason };
+      }
     }
     restart(live);
   }
@@ -1313,6 +1325,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       absentCheckAt: null,
       closedAt: null,
       restarts: [],
+      escalated: false,
       restarting: false,
       buffered: [],
       waiters: [],

@@ -347,6 +347,12 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       ...(overrides.notifier === undefined ? {} : { notifier: overrides.notifier }),
       guardView: overrides.guardView ?? (() => supervisors.guardView()),
       onTick: (now: number) => supervisors.tick(now),
+      // One kill switch: repeated actor failures latch it, journaled and reset like any other trip.
+      escalate: ({ reason, evidence }) => {
+        void supervisors
+          .tripKillSwitch({ trigger: 'supervision', reason, by: 'runtime', evidence })
+          .catch(() => undefined);
+      },
       ...(embeddedPaper === null ? {} : { lastPrice: (symbol: string) => embeddedPaper.price(symbol) }),
     },
     {

@@ -45,7 +45,10 @@ function failingIn(action: 'record acknowledgement' | 'book the fill', failures:
   });
 }
 
-async function runtimeWith(machine: typeof orderIntentMachine) {
+async function runtimeWith(
+  machine: typeof orderIntentMachine,
+  escalate?: (escalation: { reason: string; evidence: Record<string, string | number> }) => void,
+) {
   const dir = mkdtempSync(join(tmpdir(), 'keel-supervision-'));
   const clock = new ManualClock();
   const store = openSqliteStore({ dataDir: dir });
@@ -57,6 +60,7 @@ async function runtimeWith(machine: typeof orderIntentMachine) {
       store,
       clock,
       random: () => 0.5,
+      ...(escalate === undefined ? {} : { escalate }),
       notifier: {
         notify: (alert) => {
           alerts.push(alert);
@@ -124,5 +128,19 @@ describe('supervision of intent actors', () => {
       },
     );
     expect(exit.status).toBe('SENT_TO_BROKER');
+  });
+
+  it('escalates to the kill switch it is given, once per intent, instead of freezing entries itself', async () => {
+    const escalations: { reason: string; evidence: Record<string, string | number> }[] = [];
+    const { runtime, clock } = await runtimeWith(failingIn('book the fill', 1_000), (escalation) =>
+      escalations.push(escalation),
+    );
+
+    await runtime.submit(ENTRY, { intentId: 'i-1' });
+    await settle(runtime, clock);
+
+    expect(escalations).toHaveLength(1);
+    expect(escalations[0]?.evidence).toMatchObject({ intentId: 'i-1' });
+    expect(runtime.entryFreeze()).toBeNull();
   });
 });
