@@ -10,6 +10,7 @@ import type { IntentInput } from '../../src/domain/intent.schema.js';
 import { entryIntent } from '../support/intents.js';
 import { openPaperVenue } from '../../src/adapters/venue/paper/paper.venue.js';
 import type { SubmitOrder } from '../../src/ports/venue.port.js';
+import { drive } from '../support/drive.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const dirs: string[] = [];
@@ -34,18 +35,6 @@ async function start(config: KeelConfigInput = {}, clock = new ManualClock()) {
   );
   open.push(keel);
   return { keel, clock, dir };
-}
-
-/** Moves the manual clock in small steps until `promise` settles, letting writes commit in between. */
-async function drive<T>(clock: ManualClock, promise: Promise<T>, limitMs = 120_000): Promise<T> {
-  let done = false;
-  const result = promise.finally(() => (done = true));
-  for (let waited = 0; waited <= limitMs; waited += 50) {
-    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-    if (done) return result;
-    clock.advance(50);
-  }
-  throw new Error(`still pending after ${limitMs} ms of simulated time`);
 }
 
 function expectFullMetadata(result: IntentResult): void {

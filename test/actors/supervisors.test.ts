@@ -19,6 +19,7 @@ import type { IntentInput } from '../../src/domain/intent.schema.js';
 import type { Alert } from '../../src/ports/notifier.port.js';
 import type { StorePort } from '../../src/ports/store.port.js';
 import { entryIntent } from '../support/intents.js';
+import { drive } from '../support/drive.js';
 import { ManualClock } from '../support/manual-clock.js';
 
 const dirs: string[] = [];
@@ -58,18 +59,6 @@ async function start(config: KeelConfigInput = {}, clock = new ManualClock(), di
   };
   cleanups.push(close);
   return { keel, clock, alerts, dir, close };
-}
-
-/** Moves the manual clock in small steps until `promise` settles, letting writes commit in between. */
-async function drive<T>(clock: ManualClock, promise: Promise<T>, limitMs = 120_000): Promise<T> {
-  let done = false;
-  const result = promise.finally(() => (done = true));
-  for (let waited = 0; waited <= limitMs; waited += 50) {
-    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-    if (done) return result;
-    clock.advance(50);
-  }
-  throw new Error(`still pending after ${limitMs} ms of simulated time`);
 }
 
 const exit = (overrides: Partial<IntentInput> = {}) =>
