@@ -7,7 +7,12 @@
  * reported rejected only on the venue's own answer; cancel is idempotent. Time only via the ClockPort.
  */
 import { classifyOrderError } from '../domain/order-error.js';
-import type { OrderErrorContext, OrderErrorInput, OrderErrorPolicy } from '../domain/order-error.schema.js';
+import type {
+  OrderErrorContext,
+  OrderErrorInput,
+  OrderErrorPolicy,
+  OrderErrorVerdict,
+} from '../domain/order-error.schema.js';
 import { subtractQuantities } from '../domain/quantity.js';
 import { nextRetryDelay, parseRetryPolicy, type RetryPolicy } from '../domain/retry-policy.js';
 import type { OrderIntentEvent } from '../machines/order-intent.machine.js';
@@ -102,6 +107,8 @@ export interface RouterOptions {
   snapshotFills?: boolean;
   /** Every order snapshot the venue answered with, after its events were reported. */
   onSnapshot?: (order: VenueOrder) => void;
+  /** Every failed venue answer as classified, so a runtime can watch the error rate (error storm). */
+  onVerdict?: (verdict: OrderErrorVerdict, context: OrderErrorContext) => void;
 }
 
 export type SubmitOutcome =
@@ -224,7 +231,9 @@ export function createRouter(options: RouterOptions): Router {
     if (failure.errno !== undefined) input.errno = failure.errno;
     if (failure.retryAfter !== undefined) input.retryAfter = failure.retryAfter;
     input.now = Math.max(0, Math.trunc(clock.now()));
-    return classifyOrderError(input);
+    const verdict = classifyOrderError(input);
+    options.onVerdict?.(verdict, context);
+    return verdict;
   }
 
   /** Adapters must not throw, but one that does has left the outcome unknown: a socket-less failure. */

@@ -41,6 +41,7 @@ import {
   type ExecutionGuard,
   type RiskLimits,
 } from '../domain/risk.js';
+import type { OrderErrorVerdict } from '../domain/order-error.schema.js';
 import type { VenueEvent } from '../domain/venue-event.schema.js';
 import {
   orderIntentMachine,
@@ -76,10 +77,15 @@ export interface RuntimePorts {
    */
   onTick?: (now: number) => void;
   /**
-   * Where repeated actor failures escalate: keel's latched kill switch (trigger `supervision`).
-   * Without it the runtime freezes entries itself with the same tag.
+   * Where the runtime escalates: keel's latched kill switch, with trigger `supervision` (repeated
+   * actor failures) or `error_storm` (too many fatal or ambiguous venue answers). Without it the
+   * runtime freezes entries itself with the same `KILL_SWITCH:<trigger>` tag.
    */
-  escalate?: (escalation: { reason: string; evidence: Record<string, string | number> }) => void;
+  escalate?: (escalation: {
+    trigger: 'supervision' | 'error_storm';
+    reason: string;
+    evidence: Record<string, string | number>;
+  }) => void;
 }
 
 export interface RuntimeOptions {
@@ -101,6 +107,11 @@ export interface RuntimeOptions {
     /** `freeze`: venue orders keel did not place block new entries until an operator clears them. */
     orphans: 'report' | 'freeze';
   };
+  /**
+   * The error storm: more than `maxErrors` fatal, ambiguous (outcome unknown) or rate-limited venue
+   * answers within `windowMs` trips the kill switch (`error_storm`).
+   */
+  errorStorm: { maxErrors: number; windowMs: number };
   supervision: {
     /** Restarts of one intent's actor within `windowMs` before the failure escalates. */
     maxRestarts: number;
@@ -324,7 +335,9 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
   const running = new Set<Promise<unknown>>();
   const anomalies: Anomaly[] = [];
   let realized = { day: utcDayStart(clock.now()), pnl: 0 };
-  let freeze: { tag: string; reason: string; kind: 'supervision' | 'orphans' } | null = null;
+  let freeze: { tag: string; reason: string; kind: 'supervision' | 'error_storm' | 'orphans' } | null = null;
+  const stormErrors: number[] = [];
+  let stormTripped = false;
   let started = false;
   let closed = false;
   let ticker: { cancel(): void } | null = null;
@@ -336,6 +349,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     random: ports.random,
     ...(options.retry === undefined ? {} : { policy: options.retry }),
     snapshotFills: false,
+    onVerdict: (verdict) => onVerdict(verdict),
     correlationOf: (clientOrderId) =>
       byClientOrderId.get(clientOrderId)?.record.correlationId ?? clientOrderId,
     onEvent: onRouterEvent,
@@ -1214,16 +1228,50 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         { restarts: live.restarts.length },
       );
       void notify({ severity: 'critical', code: 'SUPERVISION_ESCALATED', text: reason });
-      if (ports.escalate) {
-        ports.escalate({
-          reason,
-          evidence: { intentId: live.record.intentId, restarts: live.restarts.length, error: message },
-        });
-      } else if (freeze?.kind !== 'supervision') {
-        freeze = { kind: 'supervision', tag: 'KILL_SWITCH:supervision', reason };
-      }
+      escalate('supervision', reason, {
+        intentId: live.record.intentId,
+        restarts: live.restarts.length,
+        error: message,
+      });
     }
     restart(live);
+  }
+
+  /** Hands a trip to the kill switch, or freezes entries here when keel runs without one. */
+  function escalate(
+    trigger: 'supervision' | 'error_storm',
+    reason: string,
+    evidence: Record<string, string | number>,
+  ): void {
+    if (ports.escalate) ports.escalate({ trigger, reason, evidence });
+    else if (freeze === null) freeze = { kind: trigger, tag: `KILL_SWITCH:${trigger}`, reason };
+  }
+
+  /**
+   * Counts the venue's fatal, ambiguous and rate-limited answers in a sliding window; past the
+   * limit the storm trips the kill switch once, and may trip it again only after the window has
+   * emptied below the limit.
+   */
+  function onVerdict(verdict: OrderErrorVerdict): void {
+    if (verdict.policy !== 'fatal' && !verdict.lookupFirst && verdict.retryAfterMs === undefined) return;
+    const now = clock.now();
+    stormErrors.push(now);
+    while (stormErrors.length > 0 && (stormErrors[0] ?? now) <= now - options.errorStorm.windowMs)
+      stormErrors.shift();
+    if (stormErrors.length <= options.errorStorm.maxErrors) {
+      stormTripped = false;
+      return;
+    }
+    if (stormTripped) return;
+    stormTripped = true;
+    const reason = `${stormErrors.length} fatal, ambiguous or rate-limited venue answers within ${options.errorStorm.windowMs} ms`;
+    ports.logger?.error({ errors: stormErrors.length }, 'venue error storm');
+    void notify({ severity: 'critical', code: 'ERROR_STORM', text: reason });
+    escalate('error_storm', reason, {
+      errors: stormErrors.length,
+      windowMs: options.errorStorm.windowMs,
+      lastReason: verdict.reason,
+    });
   }
 
   /** Restarts from the last committed snapshot, then asks the venue where the order stands. */

@@ -182,6 +182,13 @@ export const keelConfigSchema = z.strictObject({
       windowMs: positiveInt.default(60_000),
     })
     .default({ maxRestarts: 3, windowMs: 60_000 }),
+  /** More than `maxErrors` fatal, ambiguous or rate-limited venue answers within `windowMs` trips the kill switch. */
+  errorStorm: z
+    .strictObject({
+      maxErrors: positiveInt.default(20),
+      windowMs: positiveInt.default(60_000),
+    })
+    .default({ maxErrors: 20, windowMs: 60_000 }),
   /** The kill switch: halt durations per trigger (see the README's configuration table). */
   killSwitch: killSwitchConfigSchema.default({}),
   /** The belief controller: debt score weights, mode thresholds, windows and guard knobs per mode. */
@@ -347,11 +354,9 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       ...(overrides.notifier === undefined ? {} : { notifier: overrides.notifier }),
       guardView: overrides.guardView ?? (() => supervisors.guardView()),
       onTick: (now: number) => supervisors.tick(now),
-      // One kill switch: repeated actor failures latch it, journaled and reset like any other trip.
-      escalate: ({ reason, evidence }) => {
-        void supervisors
-          .tripKillSwitch({ trigger: 'supervision', reason, by: 'runtime', evidence })
-          .catch(() => undefined);
+      // One kill switch: actor failures and venue error storms latch it, journaled and reset like any other trip.
+      escalate: ({ trigger, reason, evidence }) => {
+        void supervisors.tripKillSwitch({ trigger, reason, by: 'runtime', evidence }).catch(() => undefined);
       },
       ...(embeddedPaper === null ? {} : { lastPrice: (symbol: string) => embeddedPaper.price(symbol) }),
     },
@@ -367,6 +372,7 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       absentAfterMs: parsed.absentAfterMs,
       recovery: parsed.recovery,
       supervision: parsed.supervision,
+      errorStorm: parsed.errorStorm,
     },
   );
   runtimeRef = runtime;

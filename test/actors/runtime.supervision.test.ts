@@ -26,6 +26,7 @@ const OPTIONS: RuntimeOptions = {
   absentAfterMs: 1_000,
   recovery: { orphans: 'report' },
   supervision: { maxRestarts: 2, windowMs: 60_000 },
+  errorStorm: { maxErrors: 20, windowMs: 60_000 },
 };
 
 const ENTRY = parseIntent(entryIntent());

@@ -34,5 +34,8 @@ export function crashKeelConfig(args: CrashChildArgs, faults: PaperFaults): Cras
     lingerMs: 500,
     absentAfterMs: 1_000,
     recovery: { orphans: 'report' },
+    // The faults above are a deliberate storm; tripping the kill switch on them would turn the rest
+    // of the run into blocked entries and test far less of the order path.
+    errorStorm: { maxErrors: 100_000, windowMs: 60_000 },
   };
 }
