@@ -1,8 +1,8 @@
 /**
- * `npm run bench [-- --json]`: keel's execution-core benchmark (issue 3). Measures throughput to the
- * end of the lifecycle, the raw SQLite floor under the same writes, admission latency at a fixed
- * offered rate, and heap per live intent; prints one line per figure, then (with --json) a single
- * JSON object on the last line. Invariants: throughput and raw floor are measured in the same run,
+ * `npm run bench [-- --json]`: keel's execution-core benchmark (issues 3 and 4). Measures throughput to
+ * the end of the lifecycle, the raw SQLite floor under the same writes, admission latency at a fixed
+ * offered rate, heap per live intent and the CPU of one reconcile tick; prints one line per figure,
+ * then (with --json) a single JSON object on the last line. Invariants: throughput and raw floor are measured in the same run,
  * paired round by round; nothing is asserted — targets are reported beside the figures.
  */
 import { cpus, loadavg } from 'node:os';
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { runAdmission, type AdmissionResult } from './admission.js';
 import { runHeap, type HeapResult } from './heap.js';
 import { runRawFloor, type RawFloorResult } from './raw-floor.js';
+import { runReconcileTick } from './reconcile-tick.js';
 import { median, removeTempDirs } from './support.js';
 import { runThroughput, type ThroughputResult } from './throughput.js';
 
@@ -18,9 +19,14 @@ const TARGETS = {
   ratioToRawFloor: 0.5,
   admissionP99Ms: 5,
   heapBytesPerLiveIntent: 5 * 1024,
+  reconcileTickMs: 50,
 };
 
-const MEASUREMENTS = ['throughput', 'admission', 'heap'] as const;
+const MEASUREMENTS = ['throughput', 'admission', 'heap', 'reconcile'] as const;
+/** The bar's size (issue 4): one tick over this many venue symbols and open orders. */
+const RECONCILE_SYMBOLS = 1_000;
+const RECONCILE_OPEN_ORDERS = 10_000;
+const RECONCILE_WARMUP_TICKS = 10;
 type Measurement = (typeof MEASUREMENTS)[number];
 
 const { values } = parseArgs({
@@ -34,6 +40,7 @@ const { values } = parseArgs({
     'light-rate': { type: 'string', default: '100' },
     seconds: { type: 'string', default: '5' },
     live: { type: 'string', default: '100000' },
+    'reconcile-ticks': { type: 'string', default: '30' },
     only: { type: 'string', default: MEASUREMENTS.join(',') },
   },
   strict: true,
@@ -55,6 +62,7 @@ const params = {
   lightRatePerSec: positive('light-rate', values['light-rate']),
   admissionSeconds: positive('seconds', values.seconds),
   liveIntents: positive('live', values.live),
+  reconcileTicks: positive('reconcile-ticks', values['reconcile-ticks']),
 };
 const only = new Set(
   (values.only ?? '').split(',').map((name) => {
@@ -210,6 +218,43 @@ async function main(): Promise<void> {
     };
   }
 
+  if (only.has('reconcile')) {
+    const tick = await runReconcileTick({
+      symbols: RECONCILE_SYMBOLS,
+      openOrders: RECONCILE_OPEN_ORDERS,
+      warmupTicks: RECONCILE_WARMUP_TICKS,
+      ticks: params.reconcileTicks,
+    });
+    const cycle = tick.lastCycle;
+    console.log(
+      `reconcile tick over ${tick.symbols} symbols and ${tick.openOrders} open orders (${cycle.confirmed} confirmed, ` +
+        `${cycle.drift} drift, ${cycle.phantom} phantom, ${cycle.orphan} orphan; ${cycle.repairActions} repaired): ` +
+        `CPU p50 ${round3(tick.cpuMs)} ms, p90 ${round3(tick.cpuP90Ms)} ms, max ${round3(tick.cpuMaxMs)} ms ` +
+        `(${round3(tick.cpuToSummaryMs)} ms up to the summary), wall p50 ${round3(tick.wallMs)} ms`,
+    );
+    console.log(
+      `reconcileTickMs ${round3(tick.cpuMs)} (median of ${tick.ticks}; target ≤ ${TARGETS.reconcileTickMs} ms: ` +
+        `${mark(tick.cpuMs <= TARGETS.reconcileTickMs)})`,
+    );
+    output['reconcileTickMs'] = round3(tick.cpuMs);
+    details['reconcile'] = {
+      ticks: tick.ticks,
+      warmupTicks: RECONCILE_WARMUP_TICKS,
+      cpuP90Ms: round3(tick.cpuP90Ms),
+      cpuMaxMs: round3(tick.cpuMaxMs),
+      cpuToSummaryMs: round3(tick.cpuToSummaryMs),
+      wallMs: round3(tick.wallMs),
+      symbols: tick.symbols,
+      openOrders: tick.openOrders,
+      conditionalOrders: tick.conditionalOrders,
+      symbolsWithStops: tick.symbolsWithStops,
+      lastCycle: tick.lastCycle,
+      journalRowsPerTick: tick.journalRowsPerTick,
+      killSwitchTripped: tick.killSwitchTripped,
+      venue: 'stub answering positions() and openOrders() at once from prebuilt snapshots',
+    };
+  }
+
   const result = {
     ...output,
     params: {
@@ -221,6 +266,7 @@ async function main(): Promise<void> {
       admissionSeconds: params.admissionSeconds,
       lightRatePerSec: params.lightRatePerSec,
       liveIntents: params.liveIntents,
+      reconcileTicks: params.reconcileTicks,
     },
     targets: TARGETS,
     details,
