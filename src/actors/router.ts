@@ -500,7 +500,9 @@ export function createRouter(options: RouterOptions): Router {
           return { done: { kind: 'replaced', order: result.value } };
         }
         const verdict = classify(result, 'replace');
-        if (verdict.lookupFirst) {
+        // "Already has these values" (-5027) is the amend done, not a reason to send it again: the
+        // lookup confirms it, as it settles an amend whose answer was lost.
+        if (verdict.lookupFirst || verdict.policy === 'idempotent_safe') {
           const found = await lookup(order.symbol, id);
           if (found !== null && found !== 'unknown') {
             reportSnapshot(found);

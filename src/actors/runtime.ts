@@ -19,7 +19,9 @@ import {
 import { createRouter, isRouterReport, toIntentEvent, type Router, type RouterEvent } from './router.js';
 import { admit, type KillSwitchView } from '../domain/admission.js';
 import type { GuardKnobs } from '../domain/belief.js';
+import { z } from 'zod';
 import { ERROR_CODES, KeelError } from '../domain/errors.js';
+import { parseOrThrow } from '../domain/parse.js';
 import { clientOrderIdFor, eventIdFor, newCorrelationId } from '../domain/ids.js';
 import { isProtectiveExit, type Intent } from '../domain/intent.schema.js';
 import { makeIntentResult, type IntentResult } from '../domain/intent-result.schema.js';
@@ -153,6 +155,11 @@ export interface Runtime {
   submit(intent: Intent, options?: SubmitOptions): Promise<IntentResult>;
   /** Cancels an intent; idempotent. */
   cancel(intentId: string): Promise<IntentResult>;
+  /**
+   * Amends a working order's quantity (bounded; a venue that cannot amend keeps the order as it
+   * was). Growing an entry meets the entry blockers first and throws KEEL_ERR_BLOCKED if one refuses.
+   */
+  replace(intentId: string, newQty: number): Promise<IntentResult>;
   /** Resolves once the intent is EXECUTED or FAILED (and that is on disk). */
   settled(intentId: string): Promise<IntentResult>;
   get(intentId: string): IntentResult | null;
@@ -1116,6 +1123,14 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         actorOf(live).getSnapshot().context.venueOrderId !== null
       )
         return;
+      // Likewise an amend the stream already confirmed: with no replace pending, the router's
+      // copy would be refused as a confirmation of nothing.
+      if (
+        live &&
+        machineEvent.type === 'venue.order.replaced' &&
+        actorOf(live).getSnapshot().context.pendingReplaceQty === null
+      )
+        return;
       if (live) {
         const stage = live.lookingUp ? (live.lookupStage ?? 'venue') : 'venue';
         deliver(live, machineEvent, {
@@ -1714,6 +1729,29 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       const record = store.get(intentId);
       if (!record) throw new KeelError(ERROR_CODES.unknownIntent, `no intent ${intentId}`);
       return resultOfRecord(record);
+    },
+    async replace(intentId, newQty) {
+      requireStarted();
+      const qty = parseOrThrow(z.number().positive().finite(), newQty, 'bad replace quantity');
+      const live = intents.get(intentId);
+      if (!live) {
+        const record = store.get(intentId);
+        if (!record) throw new KeelError(ERROR_CODES.unknownIntent, `no intent ${intentId}`);
+        return resultOfRecord(record);
+      }
+      const { intent } = live.record;
+      if (qty > actorOf(live).getSnapshot().context.qtyInForce && !isProtectiveExit(intent)) {
+        // More quantity is more exposure: the entry blockers judge the order at its new size.
+        const block = decideBlock({ ...intent, qty }, live);
+        if (block.blocked) throw new KeelError(ERROR_CODES.blocked, `${block.tag}: ${block.reason}`);
+      }
+      deliver(
+        live,
+        { type: 'intent.replace', newQty: qty, now: clock.now() },
+        { stage: 'ingress', source: intent.source },
+      );
+      await live.persisted;
+      return resultOf(live);
     },
     settled(intentId) {
       const live = intents.get(intentId);

@@ -400,6 +400,7 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       }
     },
     cancel: (intentId) => runtime.cancel(intentId),
+    replace: (intentId, newQty) => runtime.replace(intentId, newQty),
     settled: (intentId) => runtime.settled(intentId),
     get: (intentId) => runtime.get(intentId),
     onResult: (listener) => runtime.onResult(listener),

@@ -13,6 +13,7 @@ export const ERROR_CODES = {
   unknownIntent: 'KEEL_ERR_UNKNOWN_INTENT',
   duplicateClientOrderId: 'KEEL_ERR_DUPLICATE_CLIENT_ORDER_ID',
   closed: 'KEEL_ERR_CLOSED',
+  blocked: 'KEEL_ERR_BLOCKED',
   store: 'KEEL_ERR_STORE',
 } as const;
 

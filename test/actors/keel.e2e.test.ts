@@ -326,6 +326,40 @@ describe('keel end to end on the paper venue', () => {
     expect(journal.map((event) => event.type)).toContain('reconcile.stray.detected');
   });
 
+  it('amends a resting order through the venue, and keeps it as it was when the venue refuses', async () => {
+    const { keel, clock } = await start({ risk: { maxNotional: 1_000 } });
+    await keel.submit(intent({ type: 'limit', price: 40_000, qty: 0.02 }), { intentId: 'amend' });
+    await drive(clock, keel.idle());
+
+    await keel.replace('amend', 0.01);
+    await drive(clock, keel.idle());
+    const [order] = keel.paper!.groundTruth().orders;
+    expect(order).toMatchObject({ qty: 0.01, status: 'NEW' });
+    expect(keel.get('amend')?.status).toBe('SENT_TO_BROKER');
+
+    // A quantity off the venue's step size: the venue refuses the amend (-1111), once, and the order
+    // stays as it was.
+    await keel.replace('amend', 0.0105);
+    await drive(clock, keel.idle());
+    expect(keel.paper!.groundTruth().orders).toEqual([expect.objectContaining({ qty: 0.01, status: 'NEW' })]);
+    const types = (keel.store as SqliteStore)
+      .journal({ correlationId: keel.get('amend')!.correlation_id })
+      .map((event) => event.type);
+    expect(types.filter((type) => type === 'venue.order.replaced')).toHaveLength(1);
+    expect(types.filter((type) => type === 'venue.replace.rejected')).toHaveLength(1);
+    expect(types).not.toContain('order.retry');
+
+    // Growing an entry meets the entry blockers at its new size, and changes nothing when refused.
+    await expect(keel.replace('amend', 0.5)).rejects.toMatchObject({
+      code: 'KEEL_ERR_BLOCKED',
+      message: expect.stringContaining('RISK_BLOCKED:max_notional') as unknown,
+    });
+    await expect(keel.replace('amend', -1)).rejects.toMatchObject({ code: 'KEEL_ERR_BAD_INPUT' });
+    await drive(clock, keel.idle());
+    expect(keel.paper!.groundTruth().orders).toEqual([expect.objectContaining({ qty: 0.01 })]);
+    expect(keel.anomalies()).toEqual([]);
+  });
+
   it('keeps the registry equal to a replay of its journal', async () => {
     const { keel, clock } = await start({ guard: { oneLiveEntryPerStrategySymbol: false } });
     await keel.submit(intent(), { intentId: 'a' });

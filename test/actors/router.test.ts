@@ -441,6 +441,23 @@ describe('router replace', () => {
     expect(ofType('order.replace.gave_up')).toHaveLength(1);
   });
 
+  it('takes "no need to modify" (-5027) as the amend done, confirmed by a lookup, without resending', async () => {
+    const { clock, venue, router, ofType } = setup();
+    venue
+      .script('replace', failure({ httpStatus: 400, code: -5027, message: 'No need to modify the order.' }))
+      .script('queryOrder', ok(venueOrder({ qty: 2 })));
+
+    const outcome = await settle(
+      clock,
+      router.replace({ clientOrderId: 'keel-1', symbol: 'BTCUSDT', qty: 2 }),
+    );
+
+    expect(outcome).toMatchObject({ kind: 'replaced' });
+    expect(venue.callsOf('replace')).toHaveLength(1);
+    expect(ofType('order.retry')).toHaveLength(0);
+    expect(ofType('venue.order.replaced')).toHaveLength(1);
+  });
+
   it('refuses to amend an order that filled meanwhile and reports the fill', async () => {
     const { clock, venue, router, ofType } = setup();
     venue
