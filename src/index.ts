@@ -175,8 +175,6 @@ export type {
   RouterReport,
   SubmitOutcome,
 } from './actors/router.js';
-export { runOrderIntent } from './actors/order-intent.actor.js';
-export type { OrderIntentRun, OrderIntentRunOptions } from './actors/order-intent.actor.js';
 export { timelineOf, journalEventSchema } from './domain/journal-timeline.js';
 export type { Timeline, TimelineEvent } from './domain/journal-timeline.js';
 export {
