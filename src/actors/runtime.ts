@@ -83,11 +83,34 @@ export interface RuntimePorts {
    * actor failures) or `error_storm` (too many fatal or ambiguous venue answers). Without it the
    * runtime freezes entries itself with the same `KILL_SWITCH:<trigger>` tag.
    */
+  /**
+   * Called after each fill is booked, with the intent that filled: the position beliefs apply it
+   * and the protection manager places stage-1 stops from it.
+   */
+  onFill?: (fill: BookedFill) => void;
+  /**
+   * Per-symbol entry blocks from the supervisors (a frozen orphan position, a protection gap past
+   * its TTL); null lets the entry go on to the other blockers. Never asked for protective exits.
+   */
+  entryBlock?: (intent: Intent) => { tag: string; reason: string } | null;
   escalate?: (escalation: {
     trigger: 'supervision' | 'error_storm';
     reason: string;
     evidence: Record<string, string | number>;
   }) => void;
+}
+
+/** One fill as the runtime booked it. */
+export interface BookedFill {
+  intentId: string;
+  intent: Intent;
+  symbol: string;
+  side: Intent['side'];
+  qty: number;
+  price: number;
+  tradeId: string;
+  /** The account's position in the symbol after this fill; null when flat. */
+  position: Position | null;
 }
 
 export interface RuntimeOptions {
@@ -163,6 +186,7 @@ export interface Runtime {
   /** Resolves once the intent is EXECUTED or FAILED (and that is on disk). */
   settled(intentId: string): Promise<IntentResult>;
   get(intentId: string): IntentResult | null;
+  /** Hears each committed registry change of every intent: status, tag, and the venue's order id. */
   onResult(listener: (result: IntentResult) => void): () => void;
   /** Refused lifecycle events seen so far (empty in a healthy run). */
   anomalies(): readonly Anomaly[];
@@ -335,6 +359,8 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
   /** Intents delivered to since the last tick: candidates for parking. */
   const touched = new Set<LiveIntent>();
   const liveEntries = new Map<string, number>();
+  /** Live entries per account and symbol: what `max_open_orders_per_symbol` counts. */
+  const openEntries = new Map<string, number>();
   const lastEntryAt = new Map<string, number>();
   /** One portfolio per venue account the intents named. */
   const portfolios = new Map<string, Portfolio>();
@@ -775,9 +801,11 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       filledQty: after.context.filledQty,
       ts: journaled.ts,
     };
+    // Listeners hear every registry change: a new status or tag, and the venue's acknowledgement.
+    const acknowledged = view.venueOrderId !== live.view.venueOrderId;
     afterCommit(live, () => {
       live.committed = committed;
-      if (statusChanged) publish(live, committed);
+      if (statusChanged || acknowledged) publish(live, committed);
       return Promise.resolve();
     });
     const wasTerminal = TERMINAL.has(live.view.status);
@@ -834,6 +862,10 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       const count = (liveEntries.get(key) ?? 1) - 1;
       if (count <= 0) liveEntries.delete(key);
       else liveEntries.set(key, count);
+      const symbol = symbolKey(live.record.intent);
+      const open = (openEntries.get(symbol) ?? 1) - 1;
+      if (open <= 0) openEntries.delete(symbol);
+      else openEntries.set(symbol, open);
     }
     attention.add(live);
   }
@@ -1109,6 +1141,24 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     const day = utcDayStart(clock.now());
     if (day !== realized.day) realized = { day, pnl: 0 };
     realized.pnl += pnl;
+    const after = portfolio.positions[symbol];
+    ports.onFill?.({
+      intentId: live.record.intentId,
+      intent: live.record.intent,
+      symbol,
+      side,
+      qty,
+      price,
+      tradeId: fill.tradeId,
+      position:
+        after === undefined || after.qty === 0
+          ? null
+          : {
+              qty: Math.abs(after.qty),
+              side: after.qty > 0 ? 'long' : 'short',
+              entryPrice: after.entryPrice,
+            },
+    });
   }
 
   function onRouterEvent(event: RouterEvent): void {
@@ -1322,6 +1372,10 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
 
   // ── registration and blockers ────────────────────────────────────────────────────────────────
 
+  function symbolKey(intent: Intent): string {
+    return `${intent.account}\u0000${intent.symbol}`;
+  }
+
   function guardKey(intent: Intent): string {
     return `${intent.account}\u0000${intent.strategy_id}\u0000${intent.symbol}`;
   }
@@ -1404,6 +1458,8 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       live.guarded = true;
       const key = guardKey(record.intent);
       liveEntries.set(key, (liveEntries.get(key) ?? 0) + 1);
+      const symbol = symbolKey(record.intent);
+      openEntries.set(symbol, (openEntries.get(symbol) ?? 0) + 1);
     }
     return live;
   }
@@ -1453,11 +1509,18 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         close_position: intent.close_position,
         ...(price === undefined || intent.qty === undefined ? {} : { notional: intent.qty * price }),
         ...(last === undefined ? {} : { secondsSinceLastEntry: (now - last) / 1000 }),
+        ...(intent.leverage === undefined ? {} : { leverage: intent.leverage }),
+        ...(intent.confidence === undefined ? {} : { confidence: intent.confidence }),
+        // The other entries working on this account and symbol (this one is registered already).
+        openOrdersForSymbol: (openEntries.get(symbolKey(intent)) ?? 1) - (live.guarded ? 1 : 0),
       },
       view,
     );
     if (!decision.admitted)
       return { blocked: true, stage: 'guard', tag: decision.tag, reason: decision.reason };
+    const symbolBlock = ports.entryBlock?.(intent) ?? null;
+    if (symbolBlock)
+      return { blocked: true, stage: 'reconcile', tag: symbolBlock.tag, reason: symbolBlock.reason };
     return { blocked: false };
   }
 

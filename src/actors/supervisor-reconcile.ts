@@ -1,17 +1,20 @@
 /**
  * The reconcile loop: runs the reconcile-supervisor machine on the one tick, executes its emitted
- * requests against the venue port (positions, open orders) and answers with their results as events.
+ * requests against the venue port (positions, open orders) and the position beliefs, and answers
+ * with their results as events.
  * Invariants: a failed or thrown fetch is reported as `reconcile.fetch.failed` (pressure, never
  * silence); an answer for a cycle that is no longer fetching is dropped, not sent; local beliefs are
- * the runtime's booked positions, except that a drift repair adopts the venue's position for a
- * symbol until the runtime's own position for it moves again; every summary's debt reaches the
- * belief controller, and a halt request reaches the kill switch.
+ * the position-belief actors' (fills, repairs, adoptions, cleared phantoms), seeded at boot from the
+ * booked positions and, by policy, the venue's; each cycle's evidence reaches every belief before
+ * its repairs run; every summary's debt reaches the belief controller, and a halt request reaches
+ * the kill switch.
  */
 import type { CheckedActor, Anomaly, LifecycleMode } from './checked-actor.js';
 import { createCheckedActor } from './checked-actor.js';
+import type { PositionBeliefs } from './position-beliefs.js';
 import type { SupervisorJournal } from './supervisor-journal.js';
 import type { BeliefDebt } from '../domain/belief.js';
-import type { Position } from '../domain/position.js';
+import type { Position, ProtectionEvidence } from '../domain/position.js';
 import type { PositionMap, VenueOpenOrder, VenuePositionReport } from '../domain/reconcile.js';
 import {
   reconcileSupervisorMachine,
@@ -24,8 +27,9 @@ import type { VenueOrder, VenuePort, VenuePosition } from '../ports/venue.port.j
 
 export interface ReconcileLoopPorts {
   venue: VenuePort;
-  /** keel's local position beliefs by symbol (the runtime's booked positions). */
+  /** The runtime's booked positions by symbol: what the beliefs start from at boot. */
   localPositions: () => PositionMap;
+  beliefs: PositionBeliefs;
   journal: SupervisorJournal;
   logger?: LoggerPort;
 }
@@ -43,10 +47,18 @@ export interface ReconcileLoopHooks {
   onError: (error: unknown) => void;
   /** Keeps the promise of a venue call so `idle()` can wait for it. */
   track(promise: Promise<unknown>): void;
+  /** Each fetched cycle's evidence per symbol, after the beliefs have seen it (the protection manager). */
+  onEvidence?(
+    now: number,
+    observations: ReadonlyArray<{ symbol: string; venue: Position | null; protection: ProtectionEvidence }>,
+  ): void;
 }
 
 export interface ReconcileLoop {
   tick(now: number): void;
+  /** A belief's local position changed (a fill, a repair, an adoption). */
+  localChanged(symbol: string, position: Position | null): void;
+  protectionGap(symbol: string, breached: boolean): void;
   /** Starts a cycle at once (boot, a stream gap) instead of waiting for the interval. */
   request(): void;
   /** The latest cycle's numbers, for tests and status pages. */
@@ -74,11 +86,6 @@ function openOrderOf(order: VenueOrder): VenueOpenOrder {
     isStop: order.type === 'stop_market',
   };
 }
-
-const samePosition = (a: Position | null | undefined, b: Position | null | undefined): boolean =>
-  (a ?? null) === null
-    ? (b ?? null) === null
-    : (b ?? null) !== null && a!.qty === b!.qty && a!.side === b!.side && a!.entryPrice === b!.entryPrice;
 
 /**
  * Starts the reconcile loop; it runs a cycle on the first tick, then every `intervalMs`.
@@ -115,6 +122,7 @@ export function createReconcileLoop(
   const queue: ReconcileSupervisorEmitted[] = [];
   for (const type of [
     'reconcile.fetch.requested',
+    'reconcile.evidence.published',
     'reconcile.repair.requested',
     'reconcile.summary',
     'belief.debt.sampled',
@@ -123,10 +131,6 @@ export function createReconcileLoop(
     supervisor.actor.on(type, (event) => queue.push(event));
   }
 
-  /** What the supervisor was last told about each symbol. */
-  let told: PositionMap = {};
-  /** Venue positions adopted by a repair, and the runtime position they were adopted over. */
-  const corrections = new Map<string, { venue: Position | null; over: Position | null }>();
   let pendingSummary: Extract<ReconcileSupervisorEmitted, { type: 'reconcile.summary' }> | null = null;
   let lastSummaryQuiet = true;
   let draining = false;
@@ -145,31 +149,6 @@ export function createReconcileLoop(
     } finally {
       draining = false;
     }
-  }
-
-  function localBeliefs(): PositionMap {
-    const runtime = ports.localPositions();
-    const beliefs: PositionMap = { ...runtime };
-    for (const [symbol, correction] of corrections) {
-      // New fills are new evidence: once the runtime's position moves, the correction is spent.
-      if (!samePosition(runtime[symbol], correction.over)) {
-        corrections.delete(symbol);
-        continue;
-      }
-      if (correction.venue === null) delete beliefs[symbol];
-      else beliefs[symbol] = correction.venue;
-    }
-    return beliefs;
-  }
-
-  function syncLocalBeliefs(): void {
-    const beliefs = localBeliefs();
-    for (const symbol of new Set([...Object.keys(told), ...Object.keys(beliefs)])) {
-      const position = beliefs[symbol] ?? null;
-      if (samePosition(told[symbol], position)) continue;
-      send({ type: 'belief.local.changed', symbol, position });
-    }
-    told = beliefs;
   }
 
   function isFetching(cycle: number): boolean {
@@ -204,20 +183,27 @@ export function createReconcileLoop(
     }
     if (booting && answer.type === 'reconcile.fetch.succeeded') {
       booting = false;
-      adoptAtBoot(answer.positions);
+      seedAtBoot(answer.positions);
     }
-    // Local beliefs are read as the evidence arrives, so both sides are compared as of now.
-    syncLocalBeliefs();
     send(answer);
   }
 
-  function adoptAtBoot(positions: readonly VenuePositionReport[]): void {
-    const runtime = ports.localPositions();
+  /**
+   * Boot is restore → reconcile → run: beliefs start from the positions the runtime has booked
+   * (fills recovered by trade id) and, when `adoptAtBoot` is on, from the venue's positions on
+   * symbols nothing is booked on (reference 002 §10: local state is rebuilt from the exchange).
+   */
+  function seedAtBoot(positions: readonly VenuePositionReport[]): void {
+    for (const [symbol, position] of Object.entries(ports.localPositions()))
+      ports.beliefs.seed(symbol, position);
+    if (!(options.adoptAtBoot ?? true)) return;
+    const booked = ports.localPositions();
+    const known = ports.beliefs.local();
     const adopted: Array<{ symbol: string; qty: number; side: string; entryPrice: number }> = [];
     for (const report of positions) {
-      if (runtime[report.symbol] !== undefined) continue;
+      if (booked[report.symbol] !== undefined || known[report.symbol] !== undefined) continue;
       const position: Position = { qty: report.qty, side: report.side, entryPrice: report.entryPrice };
-      corrections.set(report.symbol, { venue: position, over: null });
+      ports.beliefs.seed(report.symbol, position);
       adopted.push({ symbol: report.symbol, ...position });
     }
     if (adopted.length === 0) return;
@@ -234,13 +220,14 @@ export function createReconcileLoop(
   }
 
   function repair(symbols: readonly string[]): void {
-    const venuePositions = supervisor.getSnapshot().context.venue;
-    const runtime = ports.localPositions();
     for (const symbol of symbols) {
-      corrections.set(symbol, { venue: venuePositions[symbol] ?? null, over: runtime[symbol] ?? null });
+      const outcome = ports.beliefs.repair(symbol);
+      send(
+        outcome.ok
+          ? { type: 'reconcile.repair.succeeded', symbol }
+          : { type: 'reconcile.repair.failed', symbol, reason: outcome.reason },
+      );
     }
-    syncLocalBeliefs();
-    for (const symbol of symbols) send({ type: 'reconcile.repair.succeeded', symbol });
   }
 
   function journalSummary(
@@ -253,7 +240,8 @@ export function createReconcileLoop(
       summary.mismatchStreak === 0 &&
       summary.repairActions === 0 &&
       summary.repairFailures.length === 0 &&
-      summary.repairSkipped.length === 0;
+      summary.repairSkipped.length === 0 &&
+      summary.protectionGaps.length === 0;
     // Healthy cycles run every few seconds: journal the ones with something to say and the first
     // quiet one after them, so the journal shows trouble starting and ending without growing idle.
     if (quiet && lastSummaryQuiet) return;
@@ -277,6 +265,7 @@ export function createReconcileLoop(
           repair_actions: summary.repairActions,
           repair_skipped: summary.repairSkipped,
           repair_failures: summary.repairFailures,
+          protection_gaps: summary.protectionGaps,
           ...belief,
         },
       }),
@@ -287,6 +276,10 @@ export function createReconcileLoop(
     switch (event.type) {
       case 'reconcile.fetch.requested':
         hooks.track(fetchSnapshot(event.cycle));
+        return;
+      case 'reconcile.evidence.published':
+        ports.beliefs.observe(event.at, event.observations);
+        hooks.onEvidence?.(event.at, event.observations);
         return;
       case 'reconcile.repair.requested':
         repair(event.repairs.map((entry) => entry.symbol));
@@ -318,7 +311,13 @@ export function createReconcileLoop(
   }
 
   return {
-    tick: (now) => send({ type: 'clock.tick', now }),
+    tick(now) {
+      send({ type: 'clock.tick', now });
+      ports.beliefs.tick(now);
+    },
+    localChanged: (symbol, position) => send({ type: 'belief.local.changed', symbol, position }),
+    protectionGap: (symbol, breached) =>
+      send({ type: breached ? 'protection.gap.breached' : 'protection.gap.closed', symbol }),
     request: () => send({ type: 'reconcile.requested' }),
     status() {
       const snapshot = supervisor.getSnapshot();

@@ -10,6 +10,9 @@ import { z } from 'zod';
 import { createCheckedActor, type Anomaly, type CheckedActor, type LifecycleMode } from './checked-actor.js';
 import { openSupervisorJournal, type SupervisorJournal } from './supervisor-journal.js';
 import { createReconcileLoop, type ReconcileLoop } from './supervisor-reconcile.js';
+import { createPositionBeliefs, type BeliefView, type PositionBeliefs } from './position-beliefs.js';
+import type { FillSide, Position, ProtectionEvidence } from '../domain/position.js';
+import type { PositionBeliefConfig } from '../machines/position-belief.machine.js';
 import { KILL_TRIGGERS, type KillSwitchView, type KillTrigger } from '../domain/admission.js';
 import {
   debtScore,
@@ -53,8 +56,13 @@ export interface SupervisorPorts {
   notifier?: NotifierPort;
   /** With `localPositions`, runs the reconcile loop against this venue on every tick. */
   venue?: VenuePort;
-  /** keel's local position beliefs by symbol (the runtime's `positions()`). */
+  /** The runtime's booked positions by symbol (`positions()`): the beliefs' starting point at boot. */
   localPositions?: () => PositionMap;
+  /** Each fetched cycle's evidence per symbol, after the beliefs have seen it (the protection manager). */
+  onEvidence?: (
+    now: number,
+    observations: ReadonlyArray<{ symbol: string; venue: Position | null; protection: ProtectionEvidence }>,
+  ) => void;
 }
 
 export interface SupervisorsConfig {
@@ -66,6 +74,10 @@ export interface SupervisorsConfig {
   reconcile?: Partial<ReconcileSupervisorConfig> | false;
   /** Adopt the venue's positions at boot for symbols nothing is booked on (default true). */
   adoptAtBoot?: boolean;
+  /** The venue account the position beliefs are kept for (default `main`). */
+  account?: string;
+  /** Phantom grace and misses, orphan policy, protection-gap TTL, repair cooldown and timeout. */
+  positionBelief?: Partial<PositionBeliefConfig>;
 }
 
 const tripEvidenceSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
@@ -132,6 +144,17 @@ export interface Supervisors {
   } | null;
   /** Starts a reconcile cycle at once (boot, a stream gap); a no-op during a cycle or without a loop. */
   requestReconcile(): void;
+  /** Applies a booked fill to the symbol's position belief. */
+  applyFill(symbol: string, fill: { qty: number; side: FillSide; price: number }): void;
+  /** Every position belief, by symbol. */
+  beliefs(): BeliefView[];
+  belief(symbol: string): BeliefView | null;
+  /** An operator adopts a frozen orphan position; entries on the symbol are admitted again. */
+  adoptOrphan(symbol: string, by: string): Promise<BeliefView>;
+  /** Opens a symbol's protection gap at once (a stage-1 stop failed). */
+  assertProtectionGap(symbol: string, reason: string): void;
+  /** Why entries on a symbol are denied by its belief (frozen orphan, protection gap past TTL), or null. */
+  entryBlock(symbol: string): { tag: string; reason: string } | null;
   anomalies(): readonly Anomaly[];
   /** Settles when every journal write and alert started so far has finished. */
   idle(): Promise<void>;
@@ -414,12 +437,33 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
 
   restoreLatchedTrips();
 
-  const reconcile: ReconcileLoop | null =
+  // The loop is created after the beliefs it reads; their changes reach it through this reference.
+  let reconcile: ReconcileLoop | null = null;
+  const beliefs: PositionBeliefs = createPositionBeliefs(
+    { store: ports.store, ...(logger === undefined ? {} : { logger }) },
+    {
+      onLocalChanged: (symbol, position) => reconcile?.localChanged(symbol, position),
+      onGapBreached: (symbol) => reconcile?.protectionGap(symbol, true),
+      onGapClosed: (symbol) => reconcile?.protectionGap(symbol, false),
+      alert: notify,
+      onAnomaly,
+      onError,
+      track: (promise) => void track(promise),
+    },
+    {
+      mode: config.mode,
+      account: config.account ?? 'main',
+      ...(config.positionBelief === undefined ? {} : { config: config.positionBelief }),
+    },
+  );
+
+  reconcile =
     ports.venue !== undefined && ports.localPositions !== undefined && config.reconcile !== false
       ? createReconcileLoop(
           {
             venue: ports.venue,
             localPositions: ports.localPositions,
+            beliefs,
             journal: openSupervisorJournal(ports.store, RECONCILE_CORRELATION_ID, logger),
             ...(logger === undefined ? {} : { logger }),
           },
@@ -429,6 +473,7 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
             onAnomaly,
             onError,
             track: (promise) => void track(promise),
+            ...(ports.onEvidence === undefined ? {} : { onEvidence: ports.onEvidence }),
           },
           {
             mode: config.mode,
@@ -498,6 +543,12 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
     },
     reconcileStatus: () => reconcile?.status() ?? null,
     requestReconcile: () => reconcile?.request(),
+    applyFill: (symbol, fill) => beliefs.applyFill(symbol, fill),
+    beliefs: () => beliefs.views(),
+    belief: (symbol) => beliefs.view(symbol),
+    adoptOrphan: (symbol, by) => beliefs.adopt(symbol, by),
+    assertProtectionGap: (symbol, reason) => beliefs.assertGap(symbol, clock.now(), reason),
+    entryBlock: (symbol) => beliefs.entryBlock(symbol),
     anomalies: () => anomalies,
     async idle() {
       while (pending.size > 0) await Promise.all([...pending]);
@@ -506,6 +557,7 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
     },
     stop() {
       reconcile?.stop();
+      beliefs.stop();
       killSwitch.stop();
       controller.stop();
     },

@@ -8,6 +8,12 @@
 import { join } from 'node:path';
 import { z } from 'zod';
 import { createRuntime, type RecoveryReport, type Runtime, type SubmitOptions } from '../actors/runtime.js';
+import type { BeliefView } from '../actors/position-beliefs.js';
+import {
+  createProtectionManager,
+  type ProtectionManager,
+  type ProtectionView,
+} from '../actors/protection-manager.js';
 import {
   createSupervisors,
   type KillSwitchResetInput,
@@ -152,6 +158,26 @@ const reconcileConfigSchema = z.strictObject({
   repairTimeoutMs: positiveInt.optional(),
   /** KILL_RECONCILE_MISMATCH_STREAK_MAX (default 6): a longer streak of mismatching cycles trips the kill switch. */
   killMismatchStreakMax: positiveInt.optional(),
+  /** A venue position keel did not open, seen twice while running: `freeze` entries on it until an operator adopts it (default), or `adopt` it. */
+  orphanPositions: z.enum(['adopt', 'freeze']).optional(),
+  /** How long a position keel believes in must be missing from the venue before it is cleared (default 60000 ms). */
+  phantomGraceMs: z.number().int().nonnegative().optional(),
+  /** Consecutive cycles a phantom must be missing before it is cleared (default 3). */
+  phantomMisses: positiveInt.optional(),
+});
+
+/** Protective stops: stage-1 placement after an entry fill, refresh of undersized stops, coverage gaps. */
+const protectionConfigSchema = z.strictObject({
+  /** Count a position without full stop coverage past `gapTtlMs` as a mismatch and deny entries on it (default true). */
+  requireStops: z.boolean().default(true),
+  /** How long a position may be under-covered or unprotected before the gap is critical (default 30000 ms). */
+  gapTtlMs: positiveInt.default(30_000),
+  /** `min_delta_ratio`: a stop short of its position by this fraction or more is refreshed at once (default 0.05). */
+  minDeltaRatio: z.number().gt(0).max(1).default(0.05),
+  /** `max_refresh_interval_sec` as ms: a smaller shortfall is refreshed once it has lasted this long (default 300000). */
+  maxRefreshIntervalMs: positiveInt.default(300_000),
+  /** The wait after a failed stop placement or refresh before the next attempt (default 30000 ms). */
+  refreshCooldownMs: z.number().int().nonnegative().default(30_000),
 });
 
 export const keelConfigSchema = z.strictObject({
@@ -195,6 +221,14 @@ export const keelConfigSchema = z.strictObject({
   beliefController: beliefControllerConfigSchema.default({}),
   /** The reconcile loop: venue positions and open orders against keel's beliefs, every `intervalMs`. */
   reconcile: reconcileConfigSchema.default({}),
+  /** Protective stops and stop coverage (see the README's configuration table). */
+  protection: protectionConfigSchema.default({
+    requireStops: true,
+    gapTtlMs: 30_000,
+    minDeltaRatio: 0.05,
+    maxRefreshIntervalMs: 300_000,
+    refreshCooldownMs: 30_000,
+  }),
 });
 
 export type KeelConfig = z.output<typeof keelConfigSchema>;
@@ -242,6 +276,15 @@ export interface Keel extends Omit<Runtime, 'start' | 'submit'> {
   };
   /** The belief controller's latest state: debt, confidence, mode and guard knobs. */
   beliefState(): BeliefState;
+  /** Every position belief: local and venue position, mismatch, stop coverage and gap. */
+  beliefs(): BeliefView[];
+  /**
+   * Adopts a frozen orphan position (one the venue holds and keel did not open) as keel's own, so
+   * entries on its symbol are admitted again; journaled with who adopted it.
+   */
+  adoptOrphan(symbol: string, by: string): Promise<BeliefView>;
+  /** The protection manager's stops by symbol. */
+  protection(): ProtectionView[];
 }
 
 /** Lays the configured kill-switch keys over the machine's defaults. */
@@ -322,8 +365,12 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     enabled: reconcileEnabled,
     account: reconcileAccount,
     adoptAtBoot,
+    orphanPositions,
+    phantomGraceMs,
+    phantomMisses,
     ...reconcileConfig
   } = parsed.reconcile;
+  let protection: ProtectionManager | null = null;
   // The runtime is created after the supervisors (it reads their guard view); the loop only runs
   // on the runtime's ticks, so the runtime exists by the time beliefs are read.
   let runtimeRef: Runtime | null = null;
@@ -333,6 +380,7 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       clock,
       venue,
       localPositions: () => runtimeRef?.positions(reconcileAccount) ?? {},
+      onEvidence: (now, observations) => protection?.onEvidence(now, observations),
       ...(overrides.logger === undefined ? {} : { logger: overrides.logger }),
       ...(overrides.notifier === undefined ? {} : { notifier: overrides.notifier }),
     },
@@ -342,6 +390,23 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       beliefController: beliefControllerConfigOf(parsed.beliefController),
       reconcile: reconcileEnabled === false ? false : withoutUndefined(reconcileConfig),
       ...(adoptAtBoot === undefined ? {} : { adoptAtBoot }),
+      // Beliefs are kept per venue account; the venue's id names the one account keel trades through.
+      account: reconcileAccount ?? venue.capabilities.venue,
+      positionBelief: {
+        ...(orphanPositions === undefined ? {} : { orphanPolicy: orphanPositions }),
+        ...(phantomGraceMs === undefined ? {} : { phantomGraceMs }),
+        ...(phantomMisses === undefined ? {} : { phantomMissesToClear: phantomMisses }),
+        ...(reconcileConfig.repairCooldownMs === undefined
+          ? {}
+          : { repairCooldownMs: reconcileConfig.repairCooldownMs }),
+        ...(reconcileConfig.repairTimeoutMs === undefined
+          ? {}
+          : { repairTimeoutMs: reconcileConfig.repairTimeoutMs }),
+        // Without required stops a gap is still reported, but never turns critical.
+        protectionGapTtlMs: parsed.protection.requireStops
+          ? parsed.protection.gapTtlMs
+          : Number.MAX_SAFE_INTEGER,
+      },
     },
   );
   const runtime: Runtime = createRuntime(
@@ -354,6 +419,12 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       ...(overrides.notifier === undefined ? {} : { notifier: overrides.notifier }),
       guardView: overrides.guardView ?? (() => supervisors.guardView()),
       onTick: (now: number) => supervisors.tick(now),
+      // Beliefs first: the protection manager sizes stops from the belief the fill just moved.
+      onFill: (fill) => {
+        supervisors.applyFill(fill.symbol, { qty: fill.qty, side: fill.side, price: fill.price });
+        protection?.onFill(fill);
+      },
+      entryBlock: (intent) => supervisors.entryBlock(intent.symbol),
       // One kill switch: actor failures and venue error storms latch it, journaled and reset like any other trip.
       escalate: ({ trigger, reason, evidence }) => {
         void supervisors.tripKillSwitch({ trigger, reason, by: 'runtime', evidence }).catch(() => undefined);
@@ -376,6 +447,25 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     },
   );
   runtimeRef = runtime;
+  protection = createProtectionManager(
+    {
+      clock,
+      store,
+      ...(overrides.logger === undefined ? {} : { logger: overrides.logger }),
+      submit: (intent) => runtime.submit(intent),
+      cancel: (intentId) => runtime.cancel(intentId),
+      get: (intentId) => runtime.get(intentId),
+      position: (symbol) => supervisors.belief(symbol)?.local ?? null,
+      assertGap: (symbol, reason) => supervisors.assertProtectionGap(symbol, reason),
+    },
+    {
+      minDeltaRatio: parsed.protection.minDeltaRatio,
+      maxRefreshIntervalMs: parsed.protection.maxRefreshIntervalMs,
+      refreshCooldownMs: parsed.protection.refreshCooldownMs,
+    },
+  );
+  const protectionManager = protection;
+  runtime.onResult((result) => protectionManager.onResult(result));
   let recovery: RecoveryReport;
   try {
     recovery = await runtime.start();
@@ -413,6 +503,9 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     clearEntryFreeze: () => runtime.clearEntryFreeze(),
     idle: async () => {
       await runtime.idle();
+      // A stop placed or refreshed just now is more runtime work: wait for that too.
+      await protectionManager.idle();
+      await runtime.idle();
       await supervisors.idle();
     },
     killSwitch: {
@@ -421,9 +514,14 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       view: () => supervisors.killSwitch(),
     },
     beliefState: () => supervisors.beliefState(),
+    beliefs: () => supervisors.beliefs(),
+    adoptOrphan: (symbol, by) => supervisors.adoptOrphan(symbol, by),
+    protection: () => protectionManager.views(),
     async close() {
       stepper?.cancel();
+      protectionManager.stop();
       await runtime.close();
+      await protectionManager.idle();
       await supervisors.idle();
       supervisors.stop();
       if (!overrides.store) await store.close();

@@ -67,6 +67,15 @@ export const intentFieldsSchema = z.strictObject({
   reduce_only: z.boolean().default(false),
   close_position: z.boolean().default(false),
   kind: intentKindSchema,
+  /**
+   * The protective stop an ENTRY's position must carry: once the entry fills, keel places a
+   * reduce-only stop_market (SL) at this price for the position at once (stage-1 protection).
+   */
+  stop_loss: positiveAmount.optional(),
+  /** The leverage the entry is meant to run at; the belief controller caps it per mode. */
+  leverage: positiveAmount.optional(),
+  /** The strategy's confidence in the entry, 0…1; the belief controller sets a floor per mode. */
+  confidence: z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1').optional(),
 });
 
 type IntentFields = z.output<typeof intentFieldsSchema>;
@@ -109,6 +118,23 @@ export function refineIntent(intent: IntentFields, ctx: z.RefinementCtx<IntentFi
   if (intent.time_in_force === 'GTX' && intent.type !== 'limit') {
     fail('time_in_force', 'GTX (post-only) applies to limit orders only');
   }
+
+  if (intent.stop_loss !== undefined) {
+    if (intent.kind !== 'ENTRY')
+      fail('stop_loss', 'only an ENTRY carries a stop_loss for the position it opens');
+    // A stop on the wrong side of a limit entry would trigger as soon as the entry fills.
+    else if (intent.type === 'limit' && intent.price !== undefined) {
+      const wrongSide =
+        intent.side === 'buy' ? intent.stop_loss >= intent.price : intent.stop_loss <= intent.price;
+      if (wrongSide)
+        fail(
+          'stop_loss',
+          `a ${intent.side} entry's stop_loss must be ${intent.side === 'buy' ? 'below' : 'above'} its price ${intent.price}`,
+        );
+    }
+  }
+  // leverage and confidence on an exit are accepted and ignored: refusing a protective exit at the
+  // door over a field it does not need would block it, which nothing may do (invariant 7).
 
   const reduces = intent.reduce_only || intent.close_position;
   if (intent.kind === 'ENTRY' && reduces) {

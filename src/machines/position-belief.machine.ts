@@ -3,9 +3,9 @@
  * evidence, with the protective-stop coverage of that position as a parallel region.
  * Invariants: the venue is authoritative but a single observation never clears a local position
  * (a phantom clears only after the grace period and N consecutive misses) nor invents one (an
- * orphan is adopted or frozen by policy only when a second observation confirms it); a repair is
- * requested only for drift seen twice, never during a cooldown, and never waited for past its
- * timeout; a protection gap past its TTL is reported critical; the current mismatch keeps its
+ * orphan is adopted or frozen by policy only when a second observation confirms it); a repair
+ * starts only when the supervisor asks (drift outlived a cycle), never during a cooldown, and is
+ * never waited for past its timeout; a failed stage-1 stop opens the protection gap at once; a protection gap past its TTL is reported critical; the current mismatch keeps its
  * first-seen time until evidence confirms the belief; time enters only through events.
  */
 import { and, assertEvent, assign, emit, setup } from 'xstate';
@@ -31,6 +31,7 @@ import {
   isNotInternalEvent,
   refusedEvent,
   strictWildcard,
+  type IgnoredEvent,
   type RefusedEvent,
 } from './strict.js';
 
@@ -78,6 +79,8 @@ export interface ProtectionGap {
   coverage: Exclude<ProtectionCoverage, 'covered'>;
   since: number;
   deadline: number;
+  /** Set when the gap was asserted (a failed stage-1 stop) rather than observed. */
+  reason: string | null;
 }
 
 export interface PositionBeliefContext {
@@ -123,6 +126,10 @@ export type PositionBeliefEvent =
   | { type: 'repair.succeeded' }
   | { type: 'repair.failed'; reason: string }
   | { type: 'orphan.adopt'; by: string }
+  /** The reconcile supervisor confirmed drift over two cycles and asks to correct it. */
+  | { type: 'repair.requested' }
+  /** Stage-1 protection failed right after an entry fill: the gap starts now, not at the next cycle. */
+  | { type: 'protection.gap.asserted'; now: number; reason: string }
   | { type: 'clock.tick'; now: number };
 
 interface Subject {
@@ -133,6 +140,7 @@ interface Subject {
 
 export type PositionBeliefEmitted =
   | RefusedEvent
+  | IgnoredEvent
   | (Subject & {
       type: 'belief.drift.detected' | 'belief.repair.requested';
       fields: DriftField[];
@@ -154,6 +162,8 @@ export type PositionBeliefEmitted =
       coverage: ProtectionCoverage;
       since: number;
       deadline: number;
+      /** Why the gap opened when it was asserted rather than observed (a failed stage-1 stop). */
+      reason: string | null;
     })
   | (Subject & { type: 'belief.protection.restored'; since: number });
 
@@ -354,6 +364,24 @@ export const positionBeliefMachine = setup({
       position: context.local,
       by: event.type === 'orphan.adopt' ? event.by : 'policy',
     })),
+    'open asserted gap': assign(({ context, event }) => {
+      assertEvent(event, 'protection.gap.asserted');
+      const now = nowOf(context, event);
+      return {
+        now,
+        gap: {
+          coverage: 'unprotected' as const,
+          since: now,
+          deadline: now + context.config.protectionGapTtlMs,
+          reason: event.reason,
+        },
+      };
+    }),
+    'ignore event': emit(({ event }, params: { reason: string }) => ({
+      type: 'lifecycle.ignored' as const,
+      event: event.type,
+      reason: params.reason,
+    })),
     'open protection gap': assign(({ context, event }) => {
       const now = nowOf(context, event);
       const coverage = coverageObserved(context, event);
@@ -362,6 +390,7 @@ export const positionBeliefMachine = setup({
           coverage: coverage === 'under-covered' ? ('under-covered' as const) : ('unprotected' as const),
           since: now,
           deadline: now + context.config.protectionGapTtlMs,
+          reason: null,
         },
       };
     }),
@@ -378,6 +407,7 @@ export const positionBeliefMachine = setup({
       coverage: context.gap?.coverage ?? 'unprotected',
       since: context.gap?.since ?? context.now,
       deadline: context.gap?.deadline ?? context.now,
+      reason: context.gap?.reason ?? null,
     })),
     'close protection gap': emit(({ context }) => ({
       type: 'belief.protection.restored' as const,
@@ -407,7 +437,16 @@ export const positionBeliefMachine = setup({
     };
   },
   type: 'parallel',
-  on: { ...strictWildcard },
+  on: {
+    ...strictWildcard,
+    // Reached only when no region takes the event: the request or assertion is stale, not wrong.
+    'repair.requested': {
+      actions: { type: 'ignore event', params: { reason: 'no drift awaits repair' } },
+    },
+    'protection.gap.asserted': {
+      actions: { type: 'ignore event', params: { reason: 'a protection gap is already open' } },
+    },
+  },
   states: {
     belief: {
       initial: 'unknown',
@@ -441,15 +480,20 @@ export const positionBeliefMachine = setup({
           on: {
             'reconcile.observed': [
               toConfirmed,
-              // Drift seen twice is not a fill still in flight: repair it, unless cooling down.
-              {
-                guard: and(['evidence shows drift', 'may repair now']),
-                target: 'repairing',
-                actions: 'record venue evidence',
-              },
               { guard: 'evidence shows drift', actions: 'record venue evidence' },
               toPhantom,
               toOrphan,
+            ],
+            // The supervisor asks once drift has outlived a cycle (a fill still in flight shows
+            // drift once); its plan bounds how many symbols are repaired per cycle.
+            'repair.requested': [
+              { guard: 'may repair now', target: 'repairing' },
+              {
+                actions: {
+                  type: 'ignore event',
+                  params: { reason: 'a failed repair of this symbol is still cooling down' },
+                },
+              },
             ],
             'position.fill.applied': [fillExplainsEvidence, applyFillOnly],
             'clock.tick': recordTime,
@@ -577,6 +621,13 @@ export const positionBeliefMachine = setup({
       states: {
         unverified: {
           on: {
+            'protection.gap.asserted': {
+              target: 'unprotected',
+              actions: [
+                'open asserted gap',
+                { type: 'announce protection gap', params: { severity: 'warning' } },
+              ],
+            },
             'reconcile.observed': [
               { guard: 'evidence shows full coverage', target: 'covered' },
               { guard: 'evidence shows under-coverage', target: 'under-covered', actions: openGap },
@@ -586,6 +637,13 @@ export const positionBeliefMachine = setup({
         },
         covered: {
           on: {
+            'protection.gap.asserted': {
+              target: 'unprotected',
+              actions: [
+                'open asserted gap',
+                { type: 'announce protection gap', params: { severity: 'warning' } },
+              ],
+            },
             'reconcile.observed': [
               { guard: 'evidence shows full coverage' },
               { guard: 'evidence shows under-coverage', target: 'under-covered', actions: openGap },

@@ -4,7 +4,9 @@
  * drift repairs, and publishes the cycle's summary and belief debt.
  * Invariants: a failed or overdue fetch raises mismatch pressure (the streak) instead of being
  * ignored; a symbol's mismatch keeps its first-seen time until it is confirmed; no more than
- * `maxRepairsPerCycle` repairs per cycle and none for a symbol inside its repair cooldown; a
+ * `maxRepairsPerCycle` repairs per cycle, none for drift seen only once (a fill may still be on its
+ * way) and none for a symbol inside its repair cooldown; a protection gap past its TTL counts as a
+ * mismatch until coverage is back; a
  * repair round never waits past its deadline; a kill-switch halt is requested once per streak
  * that passes KILL_RECONCILE_MISMATCH_STREAK_MAX; time enters only through clock.tick.
  */
@@ -107,6 +109,11 @@ export interface ReconcileSupervisorContext {
   repairFailures: string[];
   /** Whether a halt was already requested for the current streak. */
   killRequested: boolean;
+  /**
+   * Symbols whose protection gap outlived its TTL: each counts as a mismatch (pressure) until its
+   * stop coverage is back, so a position left unprotected tightens the controller like drift does.
+   */
+  protectionGaps: string[];
 }
 
 export interface ReconcileSupervisorInput {
@@ -122,7 +129,9 @@ export type ReconcileSupervisorEvent =
   | { type: 'reconcile.fetch.failed'; reason: string }
   | { type: 'reconcile.repair.succeeded'; symbol: string }
   | { type: 'reconcile.repair.failed'; symbol: string; reason: string }
-  | { type: 'belief.local.changed'; symbol: string; position: Position | null };
+  | { type: 'belief.local.changed'; symbol: string; position: Position | null }
+  | { type: 'protection.gap.breached'; symbol: string }
+  | { type: 'protection.gap.closed'; symbol: string };
 
 export type ReconcileSupervisorEmitted =
   | RefusedEvent
@@ -150,6 +159,7 @@ export type ReconcileSupervisorEmitted =
       repairActions: number;
       repairSkipped: string[];
       repairFailures: string[];
+      protectionGaps: string[];
     }
   | { type: 'belief.debt.sampled'; now: number; debtSec: number; debtSymbols: number; mismatchStreak: number }
   | {
@@ -204,6 +214,13 @@ export const reconcileSupervisorMachine = setup({
       now: ({ context, event }) =>
         event.type === 'clock.tick' ? Math.max(context.now, event.now) : context.now,
     }),
+    'record protection gap': assign(({ context, event }) => {
+      assertEvent(event, ['protection.gap.breached', 'protection.gap.closed']);
+      const others = context.protectionGaps.filter((symbol) => symbol !== event.symbol);
+      return {
+        protectionGaps: event.type === 'protection.gap.breached' ? [...others, event.symbol].sort() : others,
+      };
+    }),
     'record local belief': assign(({ context, event }) => {
       assertEvent(event, 'belief.local.changed');
       const local = { ...context.local };
@@ -245,10 +262,14 @@ export const reconcileSupervisorMachine = setup({
     })),
     'compare venue with local beliefs': assign(({ context }) => {
       const diff = diffPositions(context.venue, context.local, context.config.tolerance);
-      const mismatched = mismatchedSymbols(diff);
+      const mismatched = [...new Set([...mismatchedSymbols(diff), ...context.protectionGaps])].sort();
       const mismatchStreak = mismatched.length > 0 ? context.mismatchStreak + 1 : 0;
+      // Drift seen for the first time may be a fill still on its way: only drift that was already
+      // a mismatch at the previous comparison is corrected.
       const eligible = diff.drift.filter(
-        (entry) => (context.repairCooldownUntil[entry.symbol] ?? 0) <= context.now,
+        (entry) =>
+          context.mismatches[entry.symbol] !== undefined &&
+          (context.repairCooldownUntil[entry.symbol] ?? 0) <= context.now,
       );
       const repairPlan = eligible.slice(0, context.config.maxRepairsPerCycle);
       const planned = new Set(repairPlan.map((entry) => entry.symbol));
@@ -324,6 +345,7 @@ export const reconcileSupervisorMachine = setup({
       repairActions: context.repairActions,
       repairSkipped: context.repairSkipped,
       repairFailures: context.repairFailures,
+      protectionGaps: context.protectionGaps,
     })),
     'publish belief debt': emit(({ context }) => ({
       type: 'belief.debt.sampled' as const,
@@ -363,12 +385,15 @@ export const reconcileSupervisorMachine = setup({
     repairSkipped: [],
     repairFailures: [],
     killRequested: false,
+    protectionGaps: [],
   }),
   initial: 'idle',
   on: {
     ...strictWildcard,
     // Beliefs change at any time (fills, repairs, adoption); the next comparison uses the latest.
     'belief.local.changed': { actions: 'record local belief' },
+    'protection.gap.breached': { actions: 'record protection gap' },
+    'protection.gap.closed': { actions: 'record protection gap' },
     'reconcile.requested': { actions: 'ignore a request during a cycle' },
   },
   states: {

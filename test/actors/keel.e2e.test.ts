@@ -54,7 +54,9 @@ describe('keel end to end on the paper venue', () => {
   it('takes a market entry from registration to FILLED and DONE with full metadata', async () => {
     const { keel, clock } = await start({ lingerMs: 1_000 });
     const statuses: string[] = [];
-    keel.onResult((result) => statuses.push(result.status));
+    keel.onResult((result) =>
+      statuses.push(`${result.status}${result.venue_order_id === null ? '' : ' acked'}`),
+    );
 
     const sent = await keel.submit(intent(), { intentId: 'happy-1' });
     expect(sent.status).toBe('SENT_TO_BROKER'); // durable before the venue call; the fill comes after
@@ -70,7 +72,8 @@ describe('keel end to end on the paper venue', () => {
     expect(settled.venue_order_id).not.toBeNull();
     expect(settled.causing_event_id).toBeDefined();
     expectFullMetadata(settled);
-    expect(statuses).toEqual(['SENT_TO_BROKER', 'EXECUTED']);
+    // Each registry change is heard once: sent, acknowledged by the venue, filled.
+    expect(statuses).toEqual(['SENT_TO_BROKER', 'SENT_TO_BROKER acked', 'EXECUTED acked']);
 
     // After the linger window the actor is finalized: DONE, and no longer held in memory.
     await drive(

@@ -40,6 +40,8 @@ const beliefEvents: PositionBeliefEvent[] = [
   { type: 'repair.succeeded' },
   { type: 'repair.failed', reason: 'venue busy' },
   { type: 'orphan.adopt', by: 'alice' },
+  { type: 'repair.requested' },
+  { type: 'protection.gap.asserted', now: T1, reason: 'stage-1 stop refused' },
   { type: 'clock.tick', now: T2 },
   { type: 'clock.tick', now: T3 },
 ];
@@ -223,7 +225,7 @@ describe('position-belief behaviour', () => {
     });
   });
 
-  it('requests a repair for drift seen twice, and waits out the cooldown after a failure', () => {
+  it('repairs drift only when asked, and waits out the cooldown after a failed repair', () => {
     const sut = start({ local: long(1) });
     const emitted = emittedBy(sut);
     const drifted = (now: number): PositionBeliefEvent => ({
@@ -233,18 +235,44 @@ describe('position-belief behaviour', () => {
       protection: { stopQty: 2, closePosition: false },
     });
     sut.send(drifted(0));
-    expect(sut.getSnapshot().matches({ belief: 'drift' })).toBe(true);
     sut.send(drifted(1_000));
+    // Drift seen again is still only drift: the supervisor decides when a repair runs.
+    expect(sut.getSnapshot().matches({ belief: 'drift' })).toBe(true);
+    sut.send({ type: 'repair.requested' });
     expect(sut.getSnapshot().matches({ belief: 'repairing' })).toBe(true);
     sut.send({ type: 'repair.failed', reason: 'rate limited' });
     sut.send(drifted(2_000));
+    sut.send({ type: 'repair.requested' });
     expect(sut.getSnapshot().matches({ belief: 'drift' })).toBe(true);
+    expect(ofType(emitted, 'lifecycle.ignored').map((event) => event.reason)).toEqual([
+      'a failed repair of this symbol is still cooling down',
+    ]);
     sut.send(drifted(1_000 + config.repairCooldownMs));
+    sut.send({ type: 'repair.requested' });
     expect(sut.getSnapshot().matches({ belief: 'repairing' })).toBe(true);
     sut.send({ type: 'repair.succeeded' });
     expect(sut.getSnapshot().context.local).toEqual(long(2));
     expect(ofType(emitted, 'belief.repair.requested')).toHaveLength(2);
     expect(sut.getSnapshot().context.mismatch).toBeNull();
+  });
+
+  it('opens a protection gap at once when stage-1 protection is asserted to have failed', () => {
+    const sut = start({ local: long(1) });
+    const emitted = emittedBy(sut);
+    sut.send({ type: 'protection.gap.asserted', now: 5_000, reason: 'stop refused: -2021' });
+    expect(sut.getSnapshot().hasTag('protection-gap')).toBe(true);
+    expect(sut.getSnapshot().context.gap).toEqual({
+      coverage: 'unprotected',
+      since: 5_000,
+      deadline: 5_000 + config.protectionGapTtlMs,
+      reason: 'stop refused: -2021',
+    });
+    sut.send({ type: 'clock.tick', now: 5_000 + config.protectionGapTtlMs });
+    expect(sut.getSnapshot().hasTag('protection-gap-critical')).toBe(true);
+    expect(ofType(emitted, 'belief.protection.gap').map((event) => [event.severity, event.reason])).toEqual([
+      ['warning', 'stop refused: -2021'],
+      ['critical', 'stop refused: -2021'],
+    ]);
   });
 
   it('reports a protection gap as critical once its TTL has passed, and its end', () => {

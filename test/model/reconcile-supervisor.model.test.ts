@@ -51,6 +51,8 @@ const events: ReconcileSupervisorEvent[] = [
   { type: 'reconcile.repair.failed', symbol: 'ETHUSDT', reason: 'venue busy' },
   { type: 'belief.local.changed', symbol: 'BTCUSDT', position: long(1) },
   { type: 'belief.local.changed', symbol: 'BTCUSDT', position: null },
+  { type: 'protection.gap.breached', symbol: 'BTCUSDT' },
+  { type: 'protection.gap.closed', symbol: 'BTCUSDT' },
 ];
 
 function serializeState(snapshot: AnyMachineSnapshot): string {
@@ -69,6 +71,7 @@ function serializeState(snapshot: AnyMachineSnapshot): string {
     passed(context.nextDueAt),
     passed(context.fetchDeadline),
     passed(context.repairDeadline),
+    context.protectionGaps,
   ]);
 }
 
@@ -161,11 +164,17 @@ describe('reconcile-supervisor behaviour', () => {
     });
   });
 
-  it('requests at most the per-cycle number of repairs and honours each symbol cooldown', () => {
+  it('repairs only drift already seen at the previous cycle, at most the per-cycle number, honouring each cooldown', () => {
     const symbols = ['AAAUSDT', 'BBBUSDT', 'CCCUSDT', 'DDDUSDT', 'EEEUSDT'];
     const { sut, emitted } = start(Object.fromEntries(symbols.map((symbol) => [symbol, long(1)])));
     const drifted = symbols.map((symbol) => report(symbol, 2));
     sut.send({ type: 'clock.tick', now: 1_000 });
+    sut.send({ type: 'reconcile.fetch.succeeded', positions: drifted, openOrders: [] });
+    // First sighting: a fill may still be on its way, so nothing is repaired yet.
+    expect(ofType(emitted, 'reconcile.repair.requested')).toEqual([]);
+    expect(ofType(emitted, 'reconcile.summary').at(-1)).toMatchObject({ repairSkipped: symbols });
+
+    sut.send({ type: 'clock.tick', now: 1_000 + config.intervalMs });
     sut.send({ type: 'reconcile.fetch.succeeded', positions: drifted, openOrders: [] });
     const first = ofType(emitted, 'reconcile.repair.requested')[0];
     expect(first?.repairs.map((repair: { symbol: string }) => repair.symbol)).toEqual(symbols.slice(0, 3));
@@ -173,12 +182,34 @@ describe('reconcile-supervisor behaviour', () => {
       sut.send({ type: 'reconcile.repair.failed', symbol, reason: 'x' });
     expect(sut.getSnapshot().value).toBe('idle');
 
-    sut.send({ type: 'clock.tick', now: 1_000 + config.intervalMs });
+    sut.send({ type: 'clock.tick', now: 1_000 + 2 * config.intervalMs });
     sut.send({ type: 'reconcile.fetch.succeeded', positions: drifted, openOrders: [] });
     const second = ofType(emitted, 'reconcile.repair.requested')[1];
     expect(second?.repairs.map((repair: { symbol: string }) => repair.symbol)).toEqual(symbols.slice(3));
     for (const symbol of symbols.slice(3)) sut.send({ type: 'reconcile.repair.succeeded', symbol });
     expect(ofType(emitted, 'reconcile.summary').at(-1)).toMatchObject({ repairSkipped: symbols.slice(0, 3) });
+  });
+
+  it('counts a protection gap past its TTL as a mismatch until coverage is back', () => {
+    const { sut, emitted } = start({ BTCUSDT: long(1) });
+    sut.send({ type: 'protection.gap.breached', symbol: 'BTCUSDT' });
+    sut.send({ type: 'clock.tick', now: 1_000 });
+    sut.send({ type: 'reconcile.fetch.succeeded', positions: [report('BTCUSDT', 1)], openOrders: [] });
+    expect(ofType(emitted, 'reconcile.summary').at(-1)).toMatchObject({
+      protectionGaps: ['BTCUSDT'],
+      mismatchStreak: 1,
+    });
+    expect(ofType(emitted, 'belief.debt.sampled').at(-1)).toMatchObject({
+      debtSymbols: 1,
+      mismatchStreak: 1,
+    });
+    sut.send({ type: 'protection.gap.closed', symbol: 'BTCUSDT' });
+    sut.send({ type: 'clock.tick', now: 1_000 + config.intervalMs });
+    sut.send({ type: 'reconcile.fetch.succeeded', positions: [report('BTCUSDT', 1)], openOrders: [] });
+    expect(ofType(emitted, 'belief.debt.sampled').at(-1)).toMatchObject({
+      debtSymbols: 0,
+      mismatchStreak: 0,
+    });
   });
 
   it('ages belief debt from the first time a mismatch was seen until it is confirmed', () => {
@@ -207,6 +238,8 @@ describe('reconcile-supervisor behaviour', () => {
   it('survives a JSON round trip of its persisted snapshot in the middle of a repair round', () => {
     const { sut } = start({ BTCUSDT: long(1) });
     sut.send({ type: 'clock.tick', now: 1_000 });
+    sut.send({ type: 'reconcile.fetch.succeeded', positions: [report('BTCUSDT', 2)], openOrders: [] });
+    sut.send({ type: 'clock.tick', now: 1_000 + config.intervalMs });
     sut.send({ type: 'reconcile.fetch.succeeded', positions: [report('BTCUSDT', 2)], openOrders: [] });
     expect(sut.getSnapshot().value).toBe('repairing');
     const persisted: unknown = JSON.parse(JSON.stringify(sut.actor.getPersistedSnapshot()));
