@@ -1,7 +1,8 @@
 /**
  * Opens keel the way every benchmark runs it: `createKeel` over a real SQLite store in a temp dir
  * (WAL + synchronous=FULL, as the store sets them), a venue given as an override, and the bench
- * clock. Invariants: the duplicate-entry guard is off (every intent is a separate live entry);
+ * clock. Invariants: the duplicate-entry guard and the open-orders-per-symbol knob are out of the
+ * way (every intent is a separate live entry);
  * `lingerMs` is 0, so an order finishes its lifecycle (DONE) as soon as its last venue call returns
  * instead of waiting on a tick that the bench clock never fires.
  */
@@ -35,6 +36,9 @@ export async function openBenchKeel(
       dataDir,
       mode: 'lenient',
       guard: { oneLiveEntryPerStrategySymbol: false },
+      // Hundreds of entries work on one symbol at once here; GREEN's default cap of 4 open orders
+      // per symbol would refuse all but the first few, and the bench would measure refusals.
+      beliefController: { knobs: { GREEN: { max_open_orders_per_symbol: 1_000_000 } } },
       lingerMs: 0,
       ...config,
     },
