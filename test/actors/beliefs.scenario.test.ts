@@ -245,3 +245,29 @@ describe('protection on the paper venue', () => {
     expect(gaps[0]?.data.reason).toMatch(/-2021/);
   });
 });
+
+describe('protection across a restart', () => {
+  it('takes over the stop a previous run placed, and refreshes it rather than placing a second one', async () => {
+    const { keel, clock, paper, restart } = await start({ reconcile: { intervalMs: 1_000 } });
+    const stopLoss = Math.floor((paper.price('BTCUSDT') ?? 0) * 0.9);
+    await keel.submit(entryIntent({ stop_loss: stopLoss }), { intentId: 'first' });
+    await until(clock, () => keel.protection()[0]?.stop !== null && !keel.protection()[0]?.inFlight);
+    const placed = keel.protection()[0]?.stop?.intentId;
+
+    const again = await restart();
+    expect(again.protection()).toEqual([
+      expect.objectContaining({
+        symbol: 'BTCUSDT',
+        stopPrice: stopLoss,
+        stop: { intentId: placed, qty: 0.01 },
+      }),
+    ]);
+    await advance(clock, 3_000);
+    expect(belief(again)).toMatchObject({ state: 'confirmed', protection: 'covered' });
+    await again.submit(entryIntent({ strategy_id: 's2', qty: 0.01 }), { intentId: 'second' });
+    await until(clock, () => again.protection()[0]?.refreshes === 1 && !again.protection()[0]?.inFlight);
+    await advance(clock, 10_000);
+    await again.idle();
+    expect(await openStops(again)).toEqual([expect.objectContaining({ qty: 0.02, stopPrice: stopLoss })]);
+  });
+});
