@@ -233,3 +233,27 @@ export type {
 export { RECONCILE_CORRELATION_ID } from './actors/supervisors.js';
 export { createReconcileLoop } from './actors/supervisor-reconcile.js';
 export type { ReconcileLoop, ReconcileLoopHooks, ReconcileLoopPorts } from './actors/supervisor-reconcile.js';
+
+// Position beliefs, protection and supervision of the supervisors (issue 4).
+export { SUPERVISION_CORRELATION_ID } from './actors/supervisors.js';
+export { createPositionBeliefs, beliefCorrelationId } from './actors/position-beliefs.js';
+export type { BeliefView, PositionBeliefs, PositionBeliefsHooks } from './actors/position-beliefs.js';
+export { createProtectionManager, PROTECTION_CORRELATION_ID } from './actors/protection-manager.js';
+export type { ProtectionManager, ProtectionView } from './actors/protection-manager.js';
+export { createSupervisedActor } from './actors/supervised.js';
+export type {
+  ChildSupervision,
+  CrashReport,
+  SupervisedActor,
+  SupervisedOptions,
+} from './actors/supervised.js';
+export {
+  DEFAULT_STOP_REFRESH_CONFIG,
+  decideStopRefresh,
+  stopShortfall,
+  exitSideOf,
+} from './domain/protection.js';
+export type { StopRefreshConfig, StopRefreshDecision, StopRefreshInput } from './domain/protection.js';
+export { DEFAULT_RESTART_INTENSITY, recordRestart, restartIntensitySchema } from './domain/restart-window.js';
+export type { RestartIntensity } from './domain/restart-window.js';
+export type { BookedFill } from './actors/runtime.js';

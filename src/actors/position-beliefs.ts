@@ -8,8 +8,9 @@
  * journaled under the symbol's own correlation id; a protection gap past its TTL reaches the
  * supervisor as pressure until coverage is back.
  */
-import type { CheckedActor, Anomaly, LifecycleMode } from './checked-actor.js';
-import { createCheckedActor, describeState } from './checked-actor.js';
+import type { Anomaly, LifecycleMode } from './checked-actor.js';
+import { describeState } from './checked-actor.js';
+import { createSupervisedActor, type ChildSupervision, type SupervisedActor } from './supervised.js';
 import { openSupervisorJournal, type SupervisorJournal } from './supervisor-journal.js';
 import {
   DEFAULT_POSITION_TOLERANCE,
@@ -47,6 +48,8 @@ export interface PositionBeliefsHooks {
   onAnomaly(anomaly: Anomaly): void;
   onError(error: unknown): void;
   track(promise: Promise<unknown>): void;
+  /** Restart intensity and reports for each belief actor. */
+  supervision(name: string): ChildSupervision;
 }
 
 /** One belief as a status page shows it. */
@@ -90,7 +93,7 @@ export interface PositionBeliefs {
 }
 
 interface Entry {
-  belief: CheckedActor<typeof positionBeliefMachine>;
+  belief: SupervisedActor<typeof positionBeliefMachine>;
   journal: SupervisorJournal | null;
   /** The last evidence shown, so an unchanged observation of an in-sync belief is skipped. */
   seenVenue: Position | null;
@@ -116,7 +119,13 @@ const NO_PROTECTION: ProtectionEvidence = { stopQty: 0, closePosition: false };
 export function createPositionBeliefs(
   ports: PositionBeliefsPorts,
   hooks: PositionBeliefsHooks,
-  options: { mode: LifecycleMode; account: string; config?: Partial<PositionBeliefConfig> },
+  options: {
+    mode: LifecycleMode;
+    account: string;
+    config?: Partial<PositionBeliefConfig>;
+    /** A variant of the machine (tests pass one whose actions throw). */
+    machine?: typeof positionBeliefMachine;
+  },
 ): PositionBeliefs {
   const { logger } = ports;
   const { account } = options;
@@ -134,7 +143,7 @@ export function createPositionBeliefs(
     const known = entries.get(symbol);
     if (known) return known;
     const emitted: PositionBeliefEmitted[] = [];
-    const belief = createCheckedActor(positionBeliefMachine, {
+    const belief = createSupervisedActor(options.machine ?? positionBeliefMachine, {
       mode: options.mode,
       input: {
         account,
@@ -143,7 +152,7 @@ export function createPositionBeliefs(
         ...(options.config === undefined ? {} : { config: options.config }),
       },
       onAnomaly: (anomaly) => hooks.onAnomaly(anomaly),
-      onError: (error) => hooks.onError(error),
+      ...hooks.supervision(`position-belief:${symbol}`),
     });
     const entry: Entry = {
       belief,
@@ -166,7 +175,7 @@ export function createPositionBeliefs(
       'belief.protection.restored',
       'lifecycle.ignored',
     ] as const) {
-      belief.actor.on(type, (event) => emitted.push(event));
+      belief.on(type, (event) => emitted.push(event));
     }
     entries.set(symbol, entry);
     pendingOf.set(entry, emitted);
@@ -379,6 +388,11 @@ export function createPositionBeliefs(
       const entry = entries.get(symbol);
       if (!entry) return null;
       const snapshot = entry.belief.getSnapshot();
+      if (entry.belief.gaveUp())
+        return {
+          tag: 'RECONCILE_BLOCKED:belief_down',
+          reason: `the ${symbol} position belief failed past its restart intensity; keel cannot judge new exposure on it`,
+        };
       if (snapshot.hasTag('needs-operator'))
         return {
           tag: 'RECONCILE_BLOCKED:orphan_position',

@@ -9,8 +9,8 @@
  * its repairs run; every summary's debt reaches the belief controller, and a halt request reaches
  * the kill switch.
  */
-import type { CheckedActor, Anomaly, LifecycleMode } from './checked-actor.js';
-import { createCheckedActor } from './checked-actor.js';
+import type { Anomaly, LifecycleMode } from './checked-actor.js';
+import { createSupervisedActor, type ChildSupervision, type SupervisedActor } from './supervised.js';
 import type { PositionBeliefs } from './position-beliefs.js';
 import type { SupervisorJournal } from './supervisor-journal.js';
 import type { BeliefDebt } from '../domain/belief.js';
@@ -47,6 +47,8 @@ export interface ReconcileLoopHooks {
   onError: (error: unknown) => void;
   /** Keeps the promise of a venue call so `idle()` can wait for it. */
   track(promise: Promise<unknown>): void;
+  /** Restart intensity and reports for the reconcile supervisor actor. */
+  supervision(name: string): ChildSupervision;
   /** Each fetched cycle's evidence per symbol, after the beliefs have seen it (the protection manager). */
   onEvidence?(
     now: number,
@@ -101,6 +103,8 @@ export function createReconcileLoop(
   options: {
     mode: LifecycleMode;
     config?: Partial<ReconcileSupervisorConfig>;
+    /** A variant of the machine (tests pass one whose actions throw). */
+    machine?: typeof reconcileSupervisorMachine;
     /**
      * Adopt the venue positions found by the first successful fetch for symbols keel has booked
      * nothing on (default true): restart rebuilds beliefs from the venue (reference 002 §10),
@@ -110,13 +114,13 @@ export function createReconcileLoop(
   },
 ): ReconcileLoop {
   const { venue, logger } = ports;
-  const supervisor: CheckedActor<typeof reconcileSupervisorMachine> = createCheckedActor(
-    reconcileSupervisorMachine,
+  const supervisor: SupervisedActor<typeof reconcileSupervisorMachine> = createSupervisedActor(
+    options.machine ?? reconcileSupervisorMachine,
     {
       mode: options.mode,
       input: options.config === undefined ? {} : { config: options.config },
-      onAnomaly: hooks.onAnomaly,
-      onError: hooks.onError,
+      onAnomaly: (anomaly) => hooks.onAnomaly(anomaly),
+      ...hooks.supervision('reconcile-supervisor'),
     },
   );
   const queue: ReconcileSupervisorEmitted[] = [];
@@ -128,7 +132,7 @@ export function createReconcileLoop(
     'belief.debt.sampled',
     'kill.trip.requested',
   ] as const) {
-    supervisor.actor.on(type, (event) => queue.push(event));
+    supervisor.on(type, (event) => queue.push(event));
   }
 
   let pendingSummary: Extract<ReconcileSupervisorEmitted, { type: 'reconcile.summary' }> | null = null;

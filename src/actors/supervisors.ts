@@ -7,12 +7,15 @@
  * never re-entrantly; time reaches the machines only through `tick(now)`.
  */
 import { z } from 'zod';
-import { createCheckedActor, type Anomaly, type CheckedActor, type LifecycleMode } from './checked-actor.js';
+import type { Anomaly, LifecycleMode } from './checked-actor.js';
+import { createSupervisedActor, type ChildSupervision, type SupervisedActor } from './supervised.js';
+import { DEFAULT_RESTART_INTENSITY, type RestartIntensity } from '../domain/restart-window.js';
 import { openSupervisorJournal, type SupervisorJournal } from './supervisor-journal.js';
 import { createReconcileLoop, type ReconcileLoop } from './supervisor-reconcile.js';
 import { createPositionBeliefs, type BeliefView, type PositionBeliefs } from './position-beliefs.js';
 import type { FillSide, Position, ProtectionEvidence } from '../domain/position.js';
-import type { PositionBeliefConfig } from '../machines/position-belief.machine.js';
+import type { PositionBeliefConfig, positionBeliefMachine } from '../machines/position-belief.machine.js';
+import type { reconcileSupervisorMachine } from '../machines/reconcile-supervisor.machine.js';
 import { KILL_TRIGGERS, type KillSwitchView, type KillTrigger } from '../domain/admission.js';
 import {
   debtScore,
@@ -48,6 +51,8 @@ export const KILL_SWITCH_CORRELATION_ID = 'supervisor.kill-switch';
 export const BELIEF_CORRELATION_ID = 'supervisor.belief';
 /** The correlation id of the reconcile loop's `reconcile.summary` events. */
 export const RECONCILE_CORRELATION_ID = 'supervisor.reconcile';
+/** The correlation id of supervisor restarts (`supervision.actor.failed`) and give-ups (`supervision.escalated`). */
+export const SUPERVISION_CORRELATION_ID = 'supervisor.supervision';
 
 export interface SupervisorPorts {
   store: StorePort;
@@ -78,6 +83,15 @@ export interface SupervisorsConfig {
   account?: string;
   /** Phantom grace and misses, orphan policy, protection-gap TTL, repair cooldown and timeout. */
   positionBelief?: Partial<PositionBeliefConfig>;
+  /** Restarts of a crashed supervisor actor allowed within the window before the kill switch trips (default 3 in 60 s). */
+  supervision?: RestartIntensity;
+  /** Variants of the machines (tests pass ones whose actions throw, to exercise supervision). */
+  machines?: {
+    killSwitch?: typeof killSwitchMachine;
+    beliefController?: typeof beliefControllerMachine;
+    reconcileSupervisor?: typeof reconcileSupervisorMachine;
+    positionBelief?: typeof positionBeliefMachine;
+  };
 }
 
 const tripEvidenceSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
@@ -212,30 +226,132 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
   const onError = (error: unknown) => {
     logger?.error({ err: error }, 'a supervisor actor failed');
   };
+  const supervisionJournal: SupervisorJournal = openSupervisorJournal(
+    ports.store,
+    SUPERVISION_CORRELATION_ID,
+    logger,
+  );
+  const intensity = config.supervision ?? DEFAULT_RESTART_INTENSITY;
+  const describeError = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
-  const killSwitch: CheckedActor<typeof killSwitchMachine> = createCheckedActor(killSwitchMachine, {
-    mode: config.mode,
-    input: config.killSwitch === undefined ? {} : { config: config.killSwitch },
-    onAnomaly,
-    onError,
-  });
-  const controller: CheckedActor<typeof beliefControllerMachine> = createCheckedActor(
-    beliefControllerMachine,
+  /**
+   * The root's supervision of its children (reference DESIGN §6): a crashed child is restarted
+   * from its last snapshot and journaled; past the intensity, entries stop — the kill switch trips
+   * with trigger `supervision`, or, if the kill switch itself is the child that gave up, admission
+   * treats it as tripped — and a critical alert goes out.
+   */
+  function supervision(name: string): ChildSupervision {
+    return {
+      name,
+      now: () => clock.now(),
+      intensity,
+      onRestart(report) {
+        logger?.error(
+          { err: report.error, actor: name, event: report.event },
+          'a supervisor actor failed; restarted',
+        );
+        void track(
+          supervisionJournal.append({
+            ts: clock.now(),
+            type: 'supervision.actor.failed',
+            stage: 'reconcile',
+            source: 'system',
+            reasonCode: 'ACTOR_RESTARTED',
+            data: {
+              actor: name,
+              event: report.event,
+              restarts: report.restarts,
+              error: describeError(report.error),
+            },
+          }),
+        );
+      },
+      onGiveUp(report) {
+        const reason = `${name} failed ${report.restarts} times within ${report.windowMs} ms (last on ${report.event}: ${describeError(report.error)})`;
+        const evidence = {
+          actor: name,
+          restarts: report.restarts,
+          windowMs: report.windowMs,
+          event: report.event,
+        };
+        logger?.error(
+          { err: report.error, actor: name },
+          'a supervisor actor failed past its restart intensity',
+        );
+        void track(
+          supervisionJournal.append({
+            ts: clock.now(),
+            type: 'supervision.escalated',
+            stage: 'reconcile',
+            source: 'system',
+            reasonCode: 'KILL_SWITCH:supervision',
+            data: { ...evidence, error: describeError(report.error) },
+          }),
+        );
+        if (name === 'kill-switch') {
+          // The switch cannot latch itself any more: admission reads it as tripped from here on,
+          // and the trip is journaled as one so a restart of keel latches it again.
+          void track(
+            killJournal.append({
+              ts: clock.now(),
+              type: 'kill_switch.tripped',
+              stage: 'reconcile',
+              source: 'system',
+              reasonCode: 'KILL_SWITCH:supervision',
+              from: 'armed',
+              to: 'tripped',
+              data: {
+                trigger: 'supervision',
+                reason,
+                by: 'supervisor',
+                evidence,
+                additional: false,
+                autoResetAt: null,
+              },
+            }),
+          );
+          notify({
+            severity: 'critical',
+            code: 'KILL_SWITCH_TRIPPED',
+            text: `kill switch tripped by supervision: ${reason}; entries are denied, exits and cancels still flow`,
+            data: { trigger: 'supervision', evidence },
+          });
+          return;
+        }
+        void track(tripKillSwitch({ trigger: 'supervision', reason, by: 'supervisor', evidence }));
+      },
+      onDropped(event) {
+        logger?.warn({ actor: name, event }, 'an event reached a supervisor actor that is down');
+      },
+    };
+  }
+
+  const killSwitch: SupervisedActor<typeof killSwitchMachine> = createSupervisedActor(
+    config.machines?.killSwitch ?? killSwitchMachine,
+    {
+      mode: config.mode,
+      input: config.killSwitch === undefined ? {} : { config: config.killSwitch },
+      onAnomaly,
+      ...supervision('kill-switch'),
+    },
+  );
+  const controller: SupervisedActor<typeof beliefControllerMachine> = createSupervisedActor(
+    config.machines?.beliefController ?? beliefControllerMachine,
     {
       mode: config.mode,
       input: config.beliefController === undefined ? {} : { config: config.beliefController },
       onAnomaly,
-      onError,
+      ...supervision('belief-controller'),
     },
   );
 
   const killEmitted: KillSwitchEmitted[] = [];
-  killSwitch.actor.on('kill.tripped', (event) => killEmitted.push(event));
-  killSwitch.actor.on('kill.reset.done', (event) => killEmitted.push(event));
-  killSwitch.actor.on('lifecycle.ignored', (event) => killEmitted.push(event));
+  killSwitch.on('kill.tripped', (event) => killEmitted.push(event));
+  killSwitch.on('kill.reset.done', (event) => killEmitted.push(event));
+  killSwitch.on('lifecycle.ignored', (event) => killEmitted.push(event));
   const controllerEmitted: BeliefControllerEmitted[] = [];
-  controller.actor.on('controller.mode.changed', (event) => controllerEmitted.push(event));
-  controller.actor.on('kill.trip.requested', (event) => controllerEmitted.push(event));
+  controller.on('controller.mode.changed', (event) => controllerEmitted.push(event));
+  controller.on('kill.trip.requested', (event) => controllerEmitted.push(event));
 
   function track<T>(promise: Promise<T>): Promise<T> {
     pending.add(promise);
@@ -446,6 +562,7 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
       onGapBreached: (symbol) => reconcile?.protectionGap(symbol, true),
       onGapClosed: (symbol) => reconcile?.protectionGap(symbol, false),
       alert: notify,
+      supervision,
       onAnomaly,
       onError,
       track: (promise) => void track(promise),
@@ -453,6 +570,7 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
     {
       mode: config.mode,
       account: config.account ?? 'main',
+      ...(config.machines?.positionBelief === undefined ? {} : { machine: config.machines.positionBelief }),
       ...(config.positionBelief === undefined ? {} : { config: config.positionBelief }),
     },
   );
@@ -473,10 +591,14 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
             onAnomaly,
             onError,
             track: (promise) => void track(promise),
+            supervision,
             ...(ports.onEvidence === undefined ? {} : { onEvidence: ports.onEvidence }),
           },
           {
             mode: config.mode,
+            ...(config.machines?.reconcileSupervisor === undefined
+              ? {}
+              : { machine: config.machines.reconcileSupervisor }),
             ...(config.reconcile === undefined ? {} : { config: config.reconcile }),
             ...(config.adoptAtBoot === undefined ? {} : { adoptAtBoot: config.adoptAtBoot }),
           },
@@ -529,8 +651,13 @@ export function createSupervisors(ports: SupervisorPorts, config: SupervisorsCon
 
   return {
     guardView: () => ({
-      killSwitch: killSwitchView(killSwitch.getSnapshot()),
-      knobs: controller.getSnapshot().context.knobs,
+      // A child that gave up fails safe: a dead kill switch reads as tripped, a dead controller as RED.
+      killSwitch: killSwitch.gaveUp()
+        ? { tripped: true, trigger: 'supervision' }
+        : killSwitchView(killSwitch.getSnapshot()),
+      knobs: controller.gaveUp()
+        ? { ...controller.getSnapshot().context.config.knobs.RED, mode: 'RED' }
+        : controller.getSnapshot().context.knobs,
     }),
     tripKillSwitch,
     resetKillSwitch,

@@ -392,6 +392,8 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       ...(adoptAtBoot === undefined ? {} : { adoptAtBoot }),
       // Beliefs are kept per venue account; the venue's id names the one account keel trades through.
       account: reconcileAccount ?? venue.capabilities.venue,
+      // Supervisor actors restart within the same intensity as intents.
+      supervision: parsed.supervision,
       positionBelief: {
         ...(orphanPositions === undefined ? {} : { orphanPolicy: orphanPositions }),
         ...(phantomGraceMs === undefined ? {} : { phantomGraceMs }),
