@@ -270,6 +270,13 @@ export function createReconcileLoop(
           repair_skipped: summary.repairSkipped,
           repair_failures: summary.repairFailures,
           protection_gaps: summary.protectionGaps,
+          // Per-symbol evidence: when each unresolved mismatch was first and last seen.
+          mismatches: Object.fromEntries(
+            Object.entries(supervisor.getSnapshot().context.mismatches).map(([symbol, seen]) => [
+              symbol,
+              { first_seen_at: seen.firstSeenAt, last_seen_at: seen.lastSeenAt },
+            ]),
+          ),
           ...belief,
         },
       }),

@@ -128,6 +128,15 @@ describe('the reconcile loop on the paper venue', () => {
     expect(states.map((event) => event.to)).toEqual(expect.arrayContaining(['RED', 'GREEN']));
     const summaries = keel.store.journal({ correlationId: RECONCILE_CORRELATION_ID });
     expect(summaries.some((event) => (event.data.phantom as string[]).includes('BTCUSDT'))).toBe(true);
+    // The evidence keeps its first sighting while the mismatch lasts, and its latest.
+    const during = summaries.filter((event) => (event.data.phantom as string[]).includes('BTCUSDT'));
+    const seen = during.map(
+      (event) =>
+        (event.data.mismatches as Record<string, { first_seen_at: number; last_seen_at: number }>).BTCUSDT,
+    );
+    expect(new Set(seen.map((entry) => entry?.first_seen_at)).size).toBe(1);
+    expect(seen.at(-1)?.last_seen_at).toBe(during.at(-1)?.ts);
+    expect(seen.at(-1)!.last_seen_at).toBeGreaterThan(seen[0]!.first_seen_at);
   });
 
   it('corrects a drifted size to the venue once, and the next cycles confirm it instead of repairing again', async () => {
