@@ -4,8 +4,9 @@
  * makes on every tick) over a real SQLite store, against a stub venue that answers at once.
  * Invariants: every measured tick runs one full cycle (fetch answered, compared, summary and belief
  * debt journaled) and the run fails loudly otherwise; the venue's answers are built before the clock
- * starts, so their cost is not charged to keel; local beliefs disagree with the venue on the same few
- * symbols every tick (drift, phantom, orphan), so every tick compares, repairs and journals.
+ * starts, so their cost is not charged to keel; the booked positions seed the position beliefs at
+ * boot and disagree with the venue on the same few symbols (drift, phantom, orphan), so every tick
+ * compares, feeds the beliefs and journals, and drift is repaired whenever its cooldown allows.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
