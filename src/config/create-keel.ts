@@ -285,6 +285,8 @@ export interface Keel extends Omit<Runtime, 'start' | 'submit'> {
   adoptOrphan(symbol: string, by: string): Promise<BeliefView>;
   /** The protection manager's stops by symbol. */
   protection(): ProtectionView[];
+  /** The reconcile loop's latest numbers (cycles run, streak, last fetch failure); null when it is off. */
+  reconcileStatus(): ReturnType<Supervisors['reconcileStatus']>;
 }
 
 /** Lays the configured kill-switch keys over the machine's defaults. */
@@ -519,6 +521,7 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     beliefs: () => supervisors.beliefs(),
     adoptOrphan: (symbol, by) => supervisors.adoptOrphan(symbol, by),
     protection: () => protectionManager.views(),
+    reconcileStatus: () => supervisors.reconcileStatus(),
     async close() {
       stepper?.cancel();
       protectionManager.stop();

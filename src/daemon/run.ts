@@ -1,0 +1,247 @@
+/**
+ * `keel run`'s composition root: logger, store tap, keel, metrics, stream, alerts and the HTTP
+ * server, started in one path that is also crash recovery (restore → reconcile → run).
+ * Invariants: the API token is never logged (the log names the file it is kept in); a stop takes
+ * no new requests, optionally cancels open entry orders, lets keel finish its journal writes and
+ * resolves within `graceMs` or reports that it did not; a marker file left by a process that did
+ * not stop cleanly is reported as a restart after a crash.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { openSqliteStore } from '../adapters/store/sqlite.store.js';
+import { createKeel, type Keel, type KeelConfigInput } from '../config/create-keel.js';
+import type { ClockPort } from '../ports/clock.port.js';
+import type { Alert, NotifierPort } from '../ports/notifier.port.js';
+import { tapJournal } from './journal-tap.js';
+import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
+import { buildServer } from './server.js';
+import { createStreamHub, type StreamHub } from './stream.js';
+import { createWebhookVerifier } from './webhook.js';
+
+export const KEEL_VERSION = '0.1.0';
+
+export interface DaemonOptions {
+  keel: KeelConfigInput & { dataDir: string };
+  http: { host: string; port: number; bodyLimitBytes: number };
+  shutdown: { graceMs: number; cancelOpenEntries: boolean };
+  logging: { level: string; file: boolean; pretty?: boolean };
+  webhooks: { toleranceSec: number; qtyDecimals?: number; sources: Record<string, { enabled: boolean }> };
+  secrets: {
+    apiToken?: string;
+    /** The shared webhook secret, and per-source ones (source → secret). */
+    webhookSecret?: string;
+    webhookSecrets?: Record<string, string>;
+  };
+  /** External alert channels (Telegram, a JSON webhook); alerts are always logged and streamed too. */
+  notifiers?: NotifierPort[];
+  clock?: ClockPort;
+}
+
+export interface Daemon {
+  readonly keel: Keel;
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly tokenFile: string | null;
+  readonly logger: Logger;
+  readonly hub: StreamHub;
+  readonly metrics: DaemonMetrics;
+  /** Stops taking requests, optionally cancels open entries, closes keel; resolves when done. */
+  stop(reason: string): Promise<{ clean: boolean }>;
+}
+
+/** Pino paths that must never reach a log line. */
+export const REDACTED_PATHS = [
+  'token',
+  '*.token',
+  'apiToken',
+  '*.apiToken',
+  'secret',
+  '*.secret',
+  '*.secrets',
+  'secrets',
+  'botToken',
+  '*.botToken',
+  'authorization',
+  '*.authorization',
+  'headers.authorization',
+  'req.headers.authorization',
+];
+
+function openLogger(options: DaemonOptions): Logger {
+  const streams: pino.StreamEntry[] = [];
+  if (options.logging.file) {
+    mkdirSync(options.keel.dataDir, { recursive: true });
+    streams.push({
+      stream: pino.destination({ dest: join(options.keel.dataDir, 'keel.log'), sync: false, mkdir: true }),
+    });
+  }
+  streams.push({ stream: process.stdout });
+  return pino(
+    {
+      level: options.logging.level,
+      redact: { paths: REDACTED_PATHS, censor: '***' },
+      base: { service: 'keel' },
+    },
+    pino.multistream(streams),
+  );
+}
+
+/** The API token: the configured one, or one generated once and kept (0600) under the data dir. */
+function apiToken(options: DaemonOptions): { token: string; file: string | null } {
+  if (options.secrets.apiToken) return { token: options.secrets.apiToken, file: null };
+  const file = join(options.keel.dataDir, 'api-token');
+  if (existsSync(file)) return { token: readFileSync(file, 'utf8').trim(), file };
+  mkdirSync(options.keel.dataDir, { recursive: true });
+  const token = randomBytes(32).toString('hex');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  return { token, file };
+}
+
+/**
+ * Starts the daemon and listens.
+ *
+ * @example
+ * const daemon = await startDaemon(options);
+ * process.once('SIGTERM', () => void daemon.stop('SIGTERM').then(({ clean }) => process.exit(clean ? 0 : 1)));
+ */
+export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
+  const logger = openLogger(options);
+  const dataDir = options.keel.dataDir;
+  mkdirSync(dataDir, { recursive: true });
+  const marker = join(dataDir, 'daemon.running');
+  const crashed = existsSync(marker);
+  writeFileSync(marker, `${process.pid}\n`);
+
+  const tap = tapJournal(openSqliteStore({ dataDir }), () => performance.now());
+  const hub = createStreamHub({
+    maxBufferedBytes: 1 << 20,
+    onDrop: (reason) => logger.warn({ reason }, 'a stream client was dropped'),
+  });
+  let metrics: DaemonMetrics | null = null;
+
+  const notify = async (alert: Alert): Promise<void> => {
+    metrics?.countAlert(alert.severity);
+    logger[alert.severity === 'info' ? 'info' : 'warn']({ alert: alert.code, data: alert.data }, alert.text);
+    hub.publish({ kind: 'alert', alert, at: Date.now() });
+    // External channels never hold up trading: they are fired, not awaited.
+    for (const notifier of options.notifiers ?? []) void notifier.notify(alert).catch(() => undefined);
+    return Promise.resolve();
+  };
+
+  const keel = await createKeel(options.keel, {
+    store: tap.store,
+    logger,
+    notifier: { notify },
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
+  const daemonMetrics = createDaemonMetrics(keel);
+  metrics = daemonMetrics;
+  tap.onEvent((event) => {
+    daemonMetrics.observeEvent(event);
+    hub.publish({ kind: 'journal', event });
+    if (event.type === 'execution.belief_state' && event.to === 'RED' && event.from !== 'RED')
+      void notify({
+        severity: 'critical',
+        code: 'BELIEF_RED',
+        text: 'the belief controller is in RED: entries are denied until debt decays',
+        data: { ...event.data },
+      });
+  });
+  tap.onCommit((seconds) => daemonMetrics.observeCommit(seconds));
+  keel.onResult((result) => {
+    daemonMetrics.observeResult(result);
+    hub.publish({ kind: 'result', result });
+    if (result.status === 'FAILED' && result.tag?.startsWith('VENUE_REJECTED') === true)
+      void notify({
+        severity: 'warning',
+        code: 'VENUE_REJECTED',
+        text: `${result.intent_id}: the venue refused the order (${result.tag}): ${result.reason ?? 'no reason given'}`,
+        data: { intentId: result.intent_id, tag: result.tag, reason: result.reason },
+      });
+  });
+  if (crashed)
+    void notify({
+      severity: 'warning',
+      code: 'RESTARTED_AFTER_CRASH',
+      text: `keel restarted after an unclean stop; recovery restored ${keel.recovery.restored} intents`,
+      data: { ...keel.recovery },
+    });
+
+  const { token, file: tokenFile } = apiToken(options);
+  const webhookSecret = (source: string): string | null => {
+    if (options.webhooks.sources[source]?.enabled !== true) return null;
+    return options.secrets.webhookSecrets?.[source] ?? options.secrets.webhookSecret ?? null;
+  };
+  const app = await buildServer({
+    keel,
+    token,
+    hub,
+    metrics: daemonMetrics,
+    bodyLimitBytes: options.http.bodyLimitBytes,
+    logger,
+    webhooks: createWebhookVerifier({ toleranceSec: options.webhooks.toleranceSec, secretOf: webhookSecret }),
+    ...(options.webhooks.qtyDecimals === undefined ? {} : { qtyDecimals: options.webhooks.qtyDecimals }),
+    readiness() {
+      const status = keel.reconcileStatus();
+      const reconciled = status === null || (status.cycle >= 1 && status.lastFetchFailure === null);
+      const stream =
+        keel.paper !== null ? 'in process' : keel.venue.capabilities.stream ? 'subscribed' : 'polling';
+      return { ready: reconciled, checks: { recovered: true, reconciled, venueStream: stream } };
+    },
+    now: () => Date.now(),
+    version: KEEL_VERSION,
+  });
+  const address = await app.listen({ host: options.http.host, port: options.http.port });
+  logger.info(
+    { url: address, tokenFile: tokenFile ?? 'KEEL_API_TOKEN', dataDir, recovery: keel.recovery },
+    'keel is running',
+  );
+
+  let stopping: Promise<{ clean: boolean }> | null = null;
+  async function stop(reason: string): Promise<{ clean: boolean }> {
+    logger.info({ reason }, 'keel is stopping');
+    const work = (async () => {
+      // No new requests; in-flight ones finish.
+      await app.close();
+      if (options.shutdown.cancelOpenEntries) {
+        for (const record of keel.store.nonTerminal()) {
+          if (record.intent.kind !== 'ENTRY' || record.intent.reduce_only) continue;
+          await keel.cancel(record.intentId).catch(() => undefined);
+        }
+      }
+      hub.close();
+      await keel.close();
+      rmSync(marker, { force: true });
+      return { clean: true };
+    })();
+    const timeout = new Promise<{ clean: boolean }>((resolve) => {
+      const timer = setTimeout(() => resolve({ clean: false }), options.shutdown.graceMs);
+      timer.unref();
+    });
+    const outcome = await Promise.race([work, timeout]);
+    logger.info(
+      { reason, clean: outcome.clean },
+      outcome.clean ? 'keel stopped' : 'keel did not stop within the grace period',
+    );
+    logger.flush();
+    return outcome;
+  }
+
+  return {
+    keel,
+    app,
+    url: address,
+    tokenFile,
+    logger,
+    hub,
+    metrics: daemonMetrics,
+    stop(reason) {
+      stopping ??= stop(reason);
+      return stopping;
+    },
+  };
+}
