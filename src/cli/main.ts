@@ -6,6 +6,7 @@
 import { Command } from 'commander';
 import { registerReplayCommand } from './replay.command.js';
 import { registerSimulateCommand } from './simulate.command.js';
+import { registerStatusCommands } from './status.command.js';
 import { registerVizCommand } from './viz.command.js';
 
 const program = new Command();
@@ -18,6 +19,7 @@ program
 registerSimulateCommand(program);
 registerReplayCommand(program);
 registerVizCommand(program);
+registerStatusCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

@@ -14,13 +14,16 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runKeel(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+export function runKeel(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string> } = {},
+): Promise<CliResult> {
   if (!existsSync(KEEL_BIN)) throw new Error(`${KEEL_BIN} is missing: run \`npm run build\` first`);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [KEEL_BIN, ...args],
-      { cwd: options.cwd, timeout: 60_000 },
+      { cwd: options.cwd, timeout: 60_000, env: { ...process.env, ...options.env } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
