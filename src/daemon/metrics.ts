@@ -46,6 +46,8 @@ export interface DaemonMetrics {
   countAlert(severity: string): void;
   /** Called back with each latency observed (the health monitor watches them too). */
   onLatency(listener: (stage: LatencyStage, seconds: number) => void): void;
+  /** When the oldest order still awaiting its venue acknowledgement was sent (journal time), or null. */
+  oldestUnacknowledgedAt(): number | null;
 }
 
 /** At most this many orders are followed for latencies at once; the oldest are dropped first. */
@@ -236,6 +238,14 @@ export function createDaemonMetrics(keel: Keel): DaemonMetrics {
     },
     onLatency(listener) {
       latencyListeners.push(listener);
+    },
+    oldestUnacknowledgedAt() {
+      let oldest: number | null = null;
+      for (const order of tracked.values()) {
+        if (order.sentAt === null || order.acked) continue;
+        if (oldest === null || order.sentAt < oldest) oldest = order.sentAt;
+      }
+      return oldest;
     },
   };
 }

@@ -16,6 +16,7 @@ import { openSqliteStore } from '../adapters/store/sqlite.store.js';
 import { createKeel, type Keel, type KeelConfigInput } from '../config/create-keel.js';
 import type { ClockPort } from '../ports/clock.port.js';
 import type { Alert, NotifierPort } from '../ports/notifier.port.js';
+import { DEFAULT_HEALTH_THRESHOLDS, createHealthMonitor, type HealthThresholds } from './health.js';
 import { tapJournal } from './journal-tap.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { buildServer } from './server.js';
@@ -36,6 +37,8 @@ export interface DaemonOptions {
     webhookSecret?: string;
     webhookSecrets?: Record<string, string>;
   };
+  /** Pipeline health thresholds per stage (default DEFAULT_HEALTH_THRESHOLDS). */
+  health?: { thresholds?: Partial<HealthThresholds>; checkEveryMs?: number };
   /** External alert channels (Telegram, a JSON webhook); alerts are always logged and streamed too. */
   notifiers?: NotifierPort[];
   clock?: ClockPort;
@@ -151,7 +154,34 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         data: { ...event.data },
       });
   });
-  tap.onCommit((seconds) => daemonMetrics.observeCommit(seconds));
+  const health = createHealthMonitor(
+    { ...DEFAULT_HEALTH_THRESHOLDS, ...options.health?.thresholds },
+    {
+      now: () => Date.now(),
+      oldestUnacknowledgedAt: () => daemonMetrics.oldestUnacknowledgedAt(),
+      reconcileCycles: () => keel.reconcileStatus()?.cycle ?? null,
+      report(report) {
+        daemonMetrics.setStageHealth(
+          report.stage,
+          report.level === 'ok' ? 0 : report.level === 'warning' ? 1 : 2,
+        );
+        hub.publish({ kind: 'health', ...report });
+        void notify({
+          severity: report.level === 'ok' ? 'info' : report.level,
+          code: report.level === 'ok' ? 'PIPELINE_STAGE_RECOVERED' : 'PIPELINE_STAGE_DEGRADED',
+          text: `pipeline stage ${report.stage} is ${report.level}: ${report.detail}`,
+          data: { stage: report.stage, level: report.level },
+        });
+      },
+    },
+  );
+  daemonMetrics.onLatency((stage, seconds) => health.sample(stage, seconds * 1000));
+  tap.onCommit((seconds) => {
+    daemonMetrics.observeCommit(seconds);
+    health.sample('journal', seconds * 1000);
+  });
+  const healthTimer = setInterval(() => health.check(), options.health?.checkEveryMs ?? 5_000);
+  healthTimer.unref();
   keel.onResult((result) => {
     daemonMetrics.observeResult(result);
     hub.publish({ kind: 'result', result });
@@ -213,6 +243,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
           await keel.cancel(record.intentId).catch(() => undefined);
         }
       }
+      clearInterval(healthTimer);
       hub.close();
       await keel.close();
       rmSync(marker, { force: true });
