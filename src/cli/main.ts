@@ -4,7 +4,9 @@
  * `*.command.ts` file and registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerConfigCommands } from './config.command.js';
 import { registerReplayCommand } from './replay.command.js';
+import { registerRunCommand } from './run.command.js';
 import { registerSimulateCommand } from './simulate.command.js';
 import { registerStatusCommands } from './status.command.js';
 import { registerVizCommand } from './viz.command.js';
@@ -20,6 +22,8 @@ registerSimulateCommand(program);
 registerReplayCommand(program);
 registerVizCommand(program);
 registerStatusCommands(program);
+registerRunCommand(program);
+registerConfigCommands(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

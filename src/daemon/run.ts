@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 import { openSqliteStore } from '../adapters/store/sqlite.store.js';
 import { createKeel, type Keel, type KeelConfigInput } from '../config/create-keel.js';
 import type { ClockPort } from '../ports/clock.port.js';
@@ -82,7 +83,11 @@ function openLogger(options: DaemonOptions): Logger {
       stream: pino.destination({ dest: join(options.keel.dataDir, 'keel.log'), sync: false, mkdir: true }),
     });
   }
-  streams.push({ stream: process.stdout });
+  // People read a terminal; machines read the file (and stdout when it is piped).
+  const prettyOut = options.logging.pretty ?? process.stdout.isTTY;
+  streams.push({
+    stream: prettyOut ? pretty({ colorize: true, destination: 1, sync: true }) : process.stdout,
+  });
   return pino(
     {
       level: options.logging.level,
