@@ -83,7 +83,7 @@ const killSwitchConfigSchema = z.strictObject({
     })
     .optional(),
   /** Trips remembered while already latched (default 16). */
-  maxAdditionalTrips: positiveInt.optional(),
+  maxAdditionalTrips: positiveInt.optional().describe('Trips remembered while already latched (default 16).'),
 });
 
 const knobsSchema = z.strictObject({
@@ -106,11 +106,21 @@ const thresholdSchema = z
 /** Every key optional: createKeel lays what is given over DEFAULT_BELIEF_CONTROLLER_CONFIG. */
 const beliefControllerConfigSchema = z.strictObject({
   /** BELIEF_DEBT_REF_SEC (default 300): seconds of unresolved mismatch that count as one unit of score. */
-  debtRefSec: z.number().positive().optional(),
+  debtRefSec: z
+    .number()
+    .positive()
+    .optional()
+    .describe(
+      'BELIEF_DEBT_REF_SEC (default 300): seconds of unresolved mismatch that count as one unit of score.',
+    ),
   /** BELIEF_SYMBOL_WEIGHT (default 0.25): score per mismatched symbol. */
-  symbolWeight: nonNegative.optional(),
+  symbolWeight: nonNegative
+    .optional()
+    .describe('BELIEF_SYMBOL_WEIGHT (default 0.25): score per mismatched symbol.'),
   /** BELIEF_STREAK_WEIGHT (default 0.1): score per consecutive mismatching reconcile cycle. */
-  streakWeight: nonNegative.optional(),
+  streakWeight: nonNegative
+    .optional()
+    .describe('BELIEF_STREAK_WEIGHT (default 0.1): score per consecutive mismatching reconcile cycle.'),
   /** Score thresholds per mode (defaults YELLOW 0.5/0.35, ORANGE 1/0.7, RED 2/1.4). */
   thresholds: z
     .strictObject({
@@ -120,13 +130,29 @@ const beliefControllerConfigSchema = z.strictObject({
     })
     .optional(),
   /** How long a higher mode must be called for before moving up (default 30000 ms). */
-  escalationWindowMs: z.number().int().nonnegative().optional(),
+  escalationWindowMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('How long a higher mode must be called for before moving up (default 30000 ms).'),
   /** How long the score must stay under the exit threshold before moving down (default 60000 ms). */
-  recoveryWindowMs: z.number().int().nonnegative().optional(),
+  recoveryWindowMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('How long the score must stay under the exit threshold before moving down (default 60000 ms).'),
   /** Score growth per minute that trips RED at once (default 1.5). */
-  burstGrowthPerMinute: z.number().positive().optional(),
+  burstGrowthPerMinute: z
+    .number()
+    .positive()
+    .optional()
+    .describe('Score growth per minute that trips RED at once (default 1.5).'),
   /** Shortest interval the growth is measured over (default 30000 ms). */
-  growthIntervalMs: positiveInt.optional(),
+  growthIntervalMs: positiveInt
+    .optional()
+    .describe('Shortest interval the growth is measured over (default 30000 ms).'),
   /** Guard knobs per mode, laid over the defaults mode by mode. */
   knobs: z
     .strictObject({
@@ -141,64 +167,168 @@ const beliefControllerConfigSchema = z.strictObject({
 /** Every key optional: createKeel lays what is given over DEFAULT_RECONCILE_SUPERVISOR_CONFIG. */
 const reconcileConfigSchema = z.strictObject({
   /** Run the reconcile loop (default true). */
-  enabled: z.boolean().optional(),
+  enabled: z.boolean().optional().describe('Run the reconcile loop (default true).'),
   /** Adopt the venue's positions found at boot for symbols nothing is booked on (default true). */
-  adoptAtBoot: z.boolean().optional(),
+  adoptAtBoot: z
+    .boolean()
+    .optional()
+    .describe("Adopt the venue's positions found at boot for symbols nothing is booked on (default true)."),
   /** Whose booked positions are keel's beliefs; default every account netted per symbol. */
-  account: z.string().min(1).optional(),
+  account: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("Whose booked positions are keel's beliefs; default every account netted per symbol."),
   /** Time between reconcile cycles (default 10000 ms). */
-  intervalMs: positiveInt.optional(),
+  intervalMs: positiveInt.optional().describe('Time between reconcile cycles (default 10000 ms).'),
   /** How long a venue snapshot may take before it counts as failed (default 15000 ms). */
-  fetchTimeoutMs: positiveInt.optional(),
+  fetchTimeoutMs: positiveInt
+    .optional()
+    .describe('How long a venue snapshot may take before it counts as failed (default 15000 ms).'),
   /** Most drift repairs per cycle (default 3). */
-  maxRepairsPerCycle: z.number().int().nonnegative().optional(),
+  maxRepairsPerCycle: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe('Most drift repairs per cycle (default 3).'),
   /** RECONCILE_REPAIR_COOLDOWN_SEC as ms: the wait before a symbol is repaired again (default 30000). */
-  repairCooldownMs: z.number().int().nonnegative().optional(),
+  repairCooldownMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe(
+      'RECONCILE_REPAIR_COOLDOWN_SEC as ms: the wait before a symbol is repaired again (default 30000).',
+    ),
   /** How long a cycle waits for repair results (default 20000 ms). */
-  repairTimeoutMs: positiveInt.optional(),
+  repairTimeoutMs: positiveInt
+    .optional()
+    .describe('How long a cycle waits for repair results (default 20000 ms).'),
   /** KILL_RECONCILE_MISMATCH_STREAK_MAX (default 6): a longer streak of mismatching cycles trips the kill switch. */
-  killMismatchStreakMax: positiveInt.optional(),
+  killMismatchStreakMax: positiveInt
+    .optional()
+    .describe(
+      'KILL_RECONCILE_MISMATCH_STREAK_MAX (default 6): a longer streak of mismatching cycles trips the kill switch.',
+    ),
   /** A venue position keel did not open, seen twice while running: `freeze` entries on it until an operator adopts it (default), or `adopt` it. */
-  orphanPositions: z.enum(['adopt', 'freeze']).optional(),
+  orphanPositions: z
+    .enum(['adopt', 'freeze'])
+    .optional()
+    .describe(
+      'A venue position keel did not open, seen twice while running: `freeze` entries on it until an operator adopts it (default), or `adopt` it.',
+    ),
   /** How long a position keel believes in must be missing from the venue before it is cleared (default 60000 ms). */
-  phantomGraceMs: z.number().int().nonnegative().optional(),
+  phantomGraceMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe(
+      'How long a position keel believes in must be missing from the venue before it is cleared (default 60000 ms).',
+    ),
   /** Consecutive cycles a phantom must be missing before it is cleared (default 3). */
-  phantomMisses: positiveInt.optional(),
+  phantomMisses: positiveInt
+    .optional()
+    .describe('Consecutive cycles a phantom must be missing before it is cleared (default 3).'),
 });
 
 /** Protective stops: stage-1 placement after an entry fill, refresh of undersized stops, coverage gaps. */
 const protectionConfigSchema = z.strictObject({
   /** Count a position without full stop coverage past `gapTtlMs` as a mismatch and deny entries on it (default true). */
-  requireStops: z.boolean().default(true),
+  requireStops: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Count a position without full stop coverage past `gapTtlMs` as a mismatch and deny entries on it (default true).',
+    ),
   /** How long a position may be under-covered or unprotected before the gap is critical (default 30000 ms). */
-  gapTtlMs: positiveInt.default(30_000),
+  gapTtlMs: positiveInt
+    .default(30_000)
+    .describe(
+      'How long a position may be under-covered or unprotected before the gap is critical (default 30000 ms).',
+    ),
   /** `min_delta_ratio`: a stop short of its position by this fraction or more is refreshed at once (default 0.05). */
-  minDeltaRatio: z.number().gt(0).max(1).default(0.05),
+  minDeltaRatio: z
+    .number()
+    .gt(0)
+    .max(1)
+    .default(0.05)
+    .describe(
+      '`min_delta_ratio`: a stop short of its position by this fraction or more is refreshed at once (default 0.05).',
+    ),
   /** `max_refresh_interval_sec` as ms: a smaller shortfall is refreshed once it has lasted this long (default 300000). */
-  maxRefreshIntervalMs: positiveInt.default(300_000),
+  maxRefreshIntervalMs: positiveInt
+    .default(300_000)
+    .describe(
+      '`max_refresh_interval_sec` as ms: a smaller shortfall is refreshed once it has lasted this long (default 300000).',
+    ),
   /** The wait after a failed stop placement or refresh before the next attempt (default 30000 ms). */
-  refreshCooldownMs: z.number().int().nonnegative().default(30_000),
+  refreshCooldownMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(30_000)
+    .describe(
+      'The wait after a failed stop placement or refresh before the next attempt (default 30000 ms).',
+    ),
 });
 
 export const keelConfigSchema = z.strictObject({
   /** Where keel keeps `keel.db` (registry and journal) and `journal.jsonl`. */
-  dataDir: z.string().min(1).default('.keel/data'),
+  dataDir: z
+    .string()
+    .min(1)
+    .default('.keel/data')
+    .describe('Where keel keeps `keel.db` (registry and journal) and `journal.jsonl`.'),
   /** `strict` logs refused lifecycle events as errors (tests, CI); `lenient` as warnings (the daemon). */
-  mode: z.enum(['strict', 'lenient']).default('lenient'),
+  mode: z
+    .enum(['strict', 'lenient'])
+    .default('lenient')
+    .describe(
+      '`strict` logs refused lifecycle events as errors (tests, CI); `lenient` as warnings (the daemon).',
+    ),
   /** The venue; the paper venue keeps its own state in `venue.dataDir` (default `<dataDir>/paper`). */
-  venue: paperVenueConfigSchema.default({ kind: 'paper', seed: 1 }),
+  venue: paperVenueConfigSchema
+    .default({ kind: 'paper', seed: 1 })
+    .describe(
+      'The venue; the paper venue keeps its own state in `venue.dataDir` (default `<dataDir>/paper`).',
+    ),
   risk: riskLimitsSchema.default({}),
   guard: executionGuardSchema.default({ oneLiveEntryPerStrategySymbol: true }),
   retry: retryPolicySchema.partial().default({}),
   limits: orderLimitsSchema.default({}),
   /** The one clock interval (ms): deadlines, fill syncs and lingering orders are checked on it. */
-  tickMs: positiveInt.default(1_000),
+  tickMs: positiveInt
+    .default(1_000)
+    .describe('The one clock interval (ms): deadlines, fill syncs and lingering orders are checked on it.'),
   /** How long (ms) a finished order stays live to absorb late fills before it is finalized (DONE). */
-  lingerMs: z.number().int().nonnegative().default(30_000),
+  lingerMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(30_000)
+    .describe(
+      'How long (ms) a finished order stays live to absorb late fills before it is finalized (DONE).',
+    ),
   /** How long (ms) an intent must be quiescent (working, nothing in flight) before it is parked as its snapshot. */
-  parkAfterMs: z.number().int().nonnegative().default(5_000),
+  parkAfterMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(5_000)
+    .describe(
+      'How long (ms) an intent must be quiescent (working, nothing in flight) before it is parked as its snapshot.',
+    ),
   /** How long (ms) after the last send a venue must keep not knowing an order before keel concludes it never landed. */
-  absentAfterMs: z.number().int().nonnegative().default(10_000),
+  absentAfterMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(10_000)
+    .describe(
+      'How long (ms) after the last send a venue must keep not knowing an order before keel concludes it never landed.',
+    ),
   recovery: z
     .strictObject({ orphans: z.enum(['report', 'freeze']).default('report') })
     .default({ orphans: 'report' }),
@@ -216,11 +346,21 @@ export const keelConfigSchema = z.strictObject({
     })
     .default({ maxErrors: 20, windowMs: 60_000 }),
   /** The kill switch: halt durations per trigger (see the README's configuration table). */
-  killSwitch: killSwitchConfigSchema.default({}),
+  killSwitch: killSwitchConfigSchema
+    .default({})
+    .describe("The kill switch: halt durations per trigger (see the README's configuration table)."),
   /** The belief controller: debt score weights, mode thresholds, windows and guard knobs per mode. */
-  beliefController: beliefControllerConfigSchema.default({}),
+  beliefController: beliefControllerConfigSchema
+    .default({})
+    .describe(
+      'The belief controller: debt score weights, mode thresholds, windows and guard knobs per mode.',
+    ),
   /** The reconcile loop: venue positions and open orders against keel's beliefs, every `intervalMs`. */
-  reconcile: reconcileConfigSchema.default({}),
+  reconcile: reconcileConfigSchema
+    .default({})
+    .describe(
+      "The reconcile loop: venue positions and open orders against keel's beliefs, every `intervalMs`.",
+    ),
   /** Protective stops and stop coverage (see the README's configuration table). */
   protection: protectionConfigSchema.default({
     requireStops: true,
