@@ -18,6 +18,7 @@ import { createKeel, type Keel, type KeelConfigInput } from '../config/create-ke
 import type { ClockPort } from '../ports/clock.port.js';
 import type { Alert, NotifierPort } from '../ports/notifier.port.js';
 import { DEFAULT_HEALTH_THRESHOLDS, createHealthMonitor, type HealthThresholds } from './health.js';
+import { renderDashboard } from './dashboard.js';
 import { tapJournal } from './journal-tap.js';
 import { createDaemonMetrics, type DaemonMetrics } from './metrics.js';
 import { buildServer } from './server.js';
@@ -227,6 +228,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
         keel.paper !== null ? 'in process' : keel.venue.capabilities.stream ? 'subscribed' : 'polling';
       return { ready: reconciled, checks: { recovered: true, reconciled, venueStream: stream } };
     },
+    dashboardHtml: renderDashboard,
     now: () => Date.now(),
     version: KEEL_VERSION,
   });

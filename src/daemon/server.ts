@@ -16,6 +16,8 @@ import { BadInputError, ERROR_CODES, KeelError } from '../domain/errors.js';
 import { parseIntent } from '../domain/intent.schema.js';
 import type { IntentResult } from '../domain/intent-result.schema.js';
 import { timelineOf } from '../domain/journal-timeline.js';
+import { orderIntentMachine } from '../machines/order-intent.machine.js';
+import { toMermaid } from '../viz/mermaid.js';
 import type { LoggerPort } from '../ports/logger.port.js';
 import type { DaemonMetrics } from './metrics.js';
 import type { StreamHub } from './stream.js';
@@ -82,6 +84,9 @@ function parseBody<T extends z.ZodType>(schema: T, value: unknown): z.output<T> 
   );
 }
 
+/** Routes that hold no data: health, the dashboard's static page and its icon. Webhooks authenticate themselves. */
+const PUBLIC_PATHS = new Set(['/healthz', '/', '/dashboard', '/favicon.ico']);
+
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
 /** Constant-time: both sides are hashed first, so their lengths never leak through timing. */
@@ -142,8 +147,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
-    if (path === '/healthz' || path === '/' || path === '/dashboard' || path.startsWith('/v1/webhooks/'))
-      return;
+    if (PUBLIC_PATHS.has(path) || path.startsWith('/v1/webhooks/')) return;
     const query = request.query as Record<string, string | undefined>;
     const given = bearerOf(request) ?? (path === '/v1/stream' ? query.token : undefined);
     if (!tokenMatches(given, deps.token)) {
@@ -191,6 +195,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
 
   app.setNotFoundHandler(async (_request, reply) => fail(reply, 404, 'KEEL_ERR_NOT_FOUND', 'no such route'));
 
+  app.get('/favicon.ico', (_request, reply) => reply.code(204).send());
   app.get('/healthz', (_request, reply) => reply.send({ status: 'ok', version: deps.version }));
 
   app.get('/readyz', async (_request, reply) => {
@@ -247,6 +252,22 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       result.correlation_id,
     );
     return { intent: result, record: keel.store.get(id)?.intent ?? null, timeline: timeline?.events ?? [] };
+  });
+
+  // The order-intent statechart from keel viz's generator, the intent's current states highlighted.
+  app.get('/v1/intents/:id/statechart', (request, reply) => {
+    const { id } = request.params as { id: string };
+    const result = keel.get(id);
+    if (!result) return fail(reply, 404, ERROR_CODES.unknownIntent, `no intent ${id}`);
+    const highlight = result.state
+      .split(', ')
+      .filter((path) => path !== '')
+      .map((path) => `${orderIntentMachine.id}.${path}`);
+    return reply.send({
+      intent_id: id,
+      state: result.state,
+      source: toMermaid(orderIntentMachine, { highlight }),
+    });
   });
 
   app.post('/v1/intents/:id/cancel', async (request, reply) => {
@@ -330,7 +351,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         .type('text/html; charset=utf-8')
         .header(
           'content-security-policy',
-          "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self' ws: wss:",
+          "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self' ws: wss:",
         )
         .send(html());
     app.get('/', serve);

@@ -25,7 +25,7 @@ let cachedBundle: { script: string; version: string } | undefined;
  * confuse the script element, so `<` there becomes `\x3C`, which means the same in every JS string,
  * template and regular expression where such text can occur.
  */
-function mermaidBundle(): { script: string; version: string } {
+export function mermaidBundle(): { script: string; version: string } {
   if (cachedBundle === undefined) {
     const source = readFileSync(require.resolve('mermaid/dist/mermaid.min.js'), 'utf8');
     const manifest = JSON.parse(readFileSync(require.resolve('mermaid/package.json'), 'utf8')) as {

@@ -1,0 +1,230 @@
+/**
+ * The dashboard the daemon serves at `/`: one self-contained page (inline CSS and script, Mermaid's
+ * bundle inlined as `keel viz` does) that shows the belief mode and knobs, debt over time, open
+ * intents with their state, positions with belief and protection coverage, the kill switch with
+ * trip and reset buttons, the journal tail and the selected intent's statechart with its current
+ * state highlighted, all updated live from `/v1/stream`.
+ * Invariants: the page fetches nothing from elsewhere; the token is taken from the URL fragment
+ * (never sent to the server in a URL or logged) or typed in, kept in sessionStorage, and sent as a
+ * bearer header; every value shown is inserted as text, never as HTML; the page logs to the console
+ * only on real errors.
+ */
+import { mermaidBundle } from '../viz/html.js';
+
+const STYLE = `
+:root { --fg:#0f172a; --muted:#64748b; --line:#e2e8f0; --bg:#f8fafc; --green:#15803d; --yellow:#a16207; --orange:#c2410c; --red:#b91c1c; }
+* { box-sizing: border-box; }
+body { margin:0; font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif; color:var(--fg); background:var(--bg); }
+header { display:flex; gap:16px; align-items:center; padding:10px 16px; background:#fff; border-bottom:1px solid var(--line); flex-wrap:wrap; }
+h1 { font-size:18px; margin:0 8px 0 0; }
+h2 { font-size:14px; margin:0 0 8px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); }
+.badge { padding:2px 10px; border-radius:999px; font-weight:600; color:#fff; background:var(--muted); }
+.badge[data-mode=GREEN] { background:var(--green); } .badge[data-mode=YELLOW] { background:var(--yellow); }
+.badge[data-mode=ORANGE] { background:var(--orange); } .badge[data-mode=RED] { background:var(--red); }
+.kill[data-kill-state=tripped] { background:var(--red); } .kill[data-kill-state=armed] { background:var(--green); }
+main { display:grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap:12px; padding:12px; }
+section { background:#fff; border:1px solid var(--line); border-radius:8px; padding:12px; overflow:auto; }
+section.wide { grid-column: 1 / -1; }
+table { border-collapse:collapse; width:100%; font-size:13px; }
+th, td { text-align:left; padding:4px 6px; border-bottom:1px solid var(--line); white-space:nowrap; }
+tr[data-intent-id] { cursor:pointer; } tr.selected { background:#fef9c3; }
+.muted { color:var(--muted); } .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12px; }
+#journal { max-height:280px; overflow:auto; margin:0; padding:0; list-style:none; }
+#journal li { border-bottom:1px solid var(--line); padding:2px 0; }
+#statechart { min-height:120px; } #statechart svg { max-width:100%; height:auto; }
+input, button { font:inherit; padding:3px 8px; } button { cursor:pointer; }
+#login { padding:24px; } .knobs td:first-child { color:var(--muted); }
+`;
+
+const SCRIPT = `
+(() => {
+  'use strict';
+  const $ = (id) => document.getElementById(id);
+  const fromFragment = new URLSearchParams(location.hash.slice(1)).get('token');
+  if (fromFragment) { sessionStorage.setItem('keel-token', fromFragment); history.replaceState(null, '', location.pathname); }
+  let token = sessionStorage.getItem('keel-token');
+  const state = { intents: new Map(), selected: null, debt: [], journal: [] };
+
+  function el(tag, text, attrs) {
+    const node = document.createElement(tag);
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
+    return node;
+  }
+  async function api(path, options) {
+    const response = await fetch(path, { ...(options || {}), headers: { authorization: 'Bearer ' + token, ...(options && options.body ? { 'content-type': 'application/json' } : {}) } });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error ? body.error.message : response.statusText);
+    return body;
+  }
+
+  function showBelief(belief) {
+    const mode = $('mode'); mode.textContent = belief.mode; mode.dataset.mode = belief.mode; document.body.dataset.mode = belief.mode;
+    const view = belief.killSwitch.view; const kill = $('kill-state');
+    kill.dataset.killState = view.tripped ? 'tripped' : 'armed'; document.body.dataset.killState = kill.dataset.killState;
+    kill.textContent = view.tripped ? 'kill switch TRIPPED (' + view.trigger + ')' : 'kill switch armed';
+    $('kill-detail').textContent = view.tripped && belief.killSwitch.trip ? belief.killSwitch.trip.reason + ' — ' + (belief.killSwitch.trip.by || '') : '';
+    const knobs = $('knobs'); knobs.replaceChildren();
+    for (const [key, value] of Object.entries(belief.knobs)) { const row = el('tr'); row.append(el('td', key), el('td', value)); knobs.append(row); }
+    $('debt').textContent = 'debt ' + belief.debt_score.toFixed(3) + ' · ' + belief.belief_debt_symbols + ' symbols · ' + belief.belief_debt_sec.toFixed(0) + ' s · streak ' + belief.mismatch_streak + ' · confidence ' + belief.belief_confidence.toFixed(2);
+    addDebtPoint(Date.now(), belief.debt_score);
+  }
+  function addDebtPoint(at, score) {
+    state.debt.push({ at, score }); if (state.debt.length > 300) state.debt.shift();
+    const points = state.debt; const max = Math.max(1, ...points.map((p) => p.score));
+    const first = points[0].at; const span = Math.max(1, points[points.length - 1].at - first);
+    const line = points.map((p) => ((p.at - first) / span * 600).toFixed(1) + ',' + (120 - p.score / max * 110).toFixed(1)).join(' ');
+    $('debt-line').setAttribute('points', line);
+    $('debt-max').textContent = 'max ' + max.toFixed(2);
+  }
+
+  function renderIntents() {
+    const body = $('intents'); body.replaceChildren();
+    const rows = [...state.intents.values()].sort((a, b) => b.ts - a.ts).slice(0, 100);
+    for (const intent of rows) {
+      const row = el('tr', undefined, { 'data-intent-id': intent.intent_id, 'data-intent-status': intent.status, 'data-intent-state': intent.state });
+      if (intent.intent_id === state.selected) row.classList.add('selected');
+      row.append(el('td', intent.intent_id, { class: 'mono' }), el('td', intent.status), el('td', intent.order_status || ''), el('td', intent.state, { class: 'mono' }), el('td', intent.tag || ''), el('td', intent.filled_qty));
+      row.addEventListener('click', () => { state.selected = intent.intent_id; renderIntents(); showStatechart(); });
+      body.append(row);
+    }
+    $('intent-count').textContent = rows.filter((i) => i.status === 'CREATED' || i.status === 'SENT_TO_BROKER').length + ' open';
+  }
+
+  async function showPositions() {
+    const answer = await api('/v1/positions');
+    const body = $('positions'); body.replaceChildren();
+    const stops = new Map(answer.protection.map((p) => [p.symbol, p]));
+    const symbols = new Set([...Object.keys(answer.positions), ...answer.beliefs.map((b) => b.symbol)]);
+    for (const symbol of [...symbols].sort()) {
+      const booked = answer.positions[symbol]; const belief = answer.beliefs.find((b) => b.symbol === symbol); const stop = stops.get(symbol);
+      const row = el('tr', undefined, { 'data-symbol': symbol });
+      row.append(el('td', symbol), el('td', booked ? booked.side + ' ' + booked.qty + ' @ ' + booked.entryPrice : 'flat'),
+        el('td', belief ? belief.state : '—'), el('td', belief ? belief.protection + (belief.gap ? (belief.gap.critical ? ' (gap past TTL)' : ' (gap)') : '') : '—'),
+        el('td', stop && stop.stop ? stop.stop.qty + ' @ ' + stop.stopPrice : '—'));
+      body.append(row);
+    }
+  }
+
+  let chartVersion = 0;
+  async function showStatechart() {
+    if (!state.selected) return;
+    const version = ++chartVersion; const id = state.selected;
+    const chart = await api('/v1/intents/' + encodeURIComponent(id) + '/statechart');
+    if (version !== chartVersion) return;
+    const { svg } = await mermaid.render('keel-statechart-' + version, chart.source);
+    if (version !== chartVersion) return;
+    const box = $('statechart'); box.innerHTML = svg; box.dataset.intentId = id; box.dataset.highlight = chart.state;
+    $('statechart-title').textContent = id + ': ' + chart.state;
+  }
+
+  function addJournal(event) {
+    state.journal.unshift(event); if (state.journal.length > 50) state.journal.pop();
+    const list = $('journal'); list.replaceChildren();
+    for (const e of state.journal) list.append(el('li', new Date(e.ts).toISOString().slice(11, 23) + '  ' + e.type + '  ' + e.stage + '  ' + (e.to || '') + '  ' + e.correlationId, { class: 'mono' }));
+  }
+
+  let positionsTimer = null;
+  function refreshPositionsSoon() { clearTimeout(positionsTimer); positionsTimer = setTimeout(() => showPositions().catch(report), 300); }
+  function report(error) { $('status').textContent = String(error && error.message ? error.message : error); }
+
+  function connect() {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const socket = new WebSocket(scheme + '//' + location.host + '/v1/stream?token=' + encodeURIComponent(token));
+    socket.addEventListener('open', () => { $('status').textContent = 'live'; document.body.dataset.stream = 'open'; });
+    socket.addEventListener('close', () => { $('status').textContent = 'stream closed; reconnecting'; document.body.dataset.stream = 'closed'; setTimeout(connect, 1000); });
+    socket.addEventListener('message', (message) => {
+      const data = JSON.parse(message.data);
+      if (data.kind === 'journal') {
+        const event = data.event; addJournal(event);
+        if (event.type === 'execution.belief_state' || event.type.startsWith('kill_switch.')) api('/v1/belief').then(showBelief).catch(report);
+        if (event.type === 'execution.belief_state' && typeof event.data.debt_score === 'number') addDebtPoint(event.ts, event.data.debt_score);
+        if (event.type === 'venue.order.filled' || event.type === 'reconcile.summary' || event.type.startsWith('belief.') || event.type.startsWith('protection.')) refreshPositionsSoon();
+      } else if (data.kind === 'result') {
+        state.intents.set(data.result.intent_id, data.result); renderIntents();
+        if (data.result.intent_id === state.selected) showStatechart().catch(report);
+      } else if (data.kind === 'alert') {
+        const list = $('alerts'); list.prepend(el('li', data.alert.severity + ' ' + data.alert.code + ': ' + data.alert.text));
+        while (list.children.length > 20) list.lastChild.remove();
+      } else if (data.kind === 'health') {
+        $('health').textContent = data.stage + ' ' + data.level;
+      }
+    });
+  }
+
+  async function kill(path) {
+    const reason = $('kill-reason').value.trim() || (path === '/v1/kill' ? 'tripped from the dashboard' : 'reset from the dashboard');
+    try { showBelief({ ...(await api('/v1/belief')), killSwitch: await api(path, { method: 'POST', body: JSON.stringify({ reason, by: 'dashboard' }) }) }); }
+    catch (error) { report(error); }
+  }
+
+  async function start() {
+    $('login').hidden = true; $('app').hidden = false;
+    mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'default', state: { useMaxWidth: true } });
+    $('trip').addEventListener('click', () => kill('/v1/kill'));
+    $('reset').addEventListener('click', () => kill('/v1/kill/reset'));
+    try {
+      showBelief(await api('/v1/belief'));
+      for (const intent of (await api('/v1/intents?limit=100')).intents) state.intents.set(intent.intent_id, intent);
+      renderIntents(); await showPositions();
+      document.body.dataset.ready = 'true';
+    } catch (error) { report(error); return; }
+    connect();
+  }
+
+  $('login-form').addEventListener('submit', (event) => { event.preventDefault(); token = $('token').value.trim(); sessionStorage.setItem('keel-token', token); start(); });
+  if (token) start();
+})();
+`;
+
+let cached: string | undefined;
+
+/**
+ * The dashboard page (built once).
+ *
+ * @example
+ * app.get('/', (_request, reply) => reply.type('text/html').send(renderDashboard()));
+ */
+export function renderDashboard(): string {
+  if (cached !== undefined) return cached;
+  const bundle = mermaidBundle();
+  cached = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>keel</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<div id="login"><form id="login-form"><h1>keel</h1><p class="muted">Paste the API token (in <code>.keel/data/api-token</code>, or <code>KEEL_API_TOKEN</code>), or open this page as <code>/#token=…</code>.</p><input id="token" type="password" autocomplete="off" size="48"> <button type="submit">Open</button></form></div>
+<div id="app" hidden>
+<header>
+<h1>keel</h1>
+<span id="mode" class="badge" data-mode="">…</span>
+<span id="kill-state" class="badge kill" data-kill-state="">…</span>
+<span id="kill-detail" class="muted"></span>
+<input id="kill-reason" placeholder="reason" size="24">
+<button id="trip" type="button">Trip kill switch</button>
+<button id="reset" type="button">Reset</button>
+<span id="status" class="muted"></span>
+<span id="health" class="muted"></span>
+</header>
+<main>
+<section><h2>Belief</h2><p id="debt" class="mono"></p>
+<svg id="debt-chart" viewBox="0 0 600 120" width="100%" height="120" role="img" aria-label="debt score over time"><polyline id="debt-line" fill="none" stroke="#b45309" stroke-width="2" points=""/><text id="debt-max" x="4" y="12" font-size="10" fill="#64748b"></text></svg>
+<table class="knobs"><tbody id="knobs"></tbody></table></section>
+<section><h2>Positions</h2><table><thead><tr><th>symbol</th><th>booked</th><th>belief</th><th>protection</th><th>stop</th></tr></thead><tbody id="positions"></tbody></table></section>
+<section class="wide"><h2>Intents <span id="intent-count" class="muted"></span></h2><table><thead><tr><th>intent</th><th>status</th><th>order</th><th>state</th><th>tag</th><th>filled</th></tr></thead><tbody id="intents"></tbody></table></section>
+<section class="wide"><h2>Statechart <span id="statechart-title" class="muted">select an intent</span></h2><div id="statechart"></div></section>
+<section><h2>Journal</h2><ul id="journal"></ul></section>
+<section><h2>Alerts</h2><ul id="alerts"></ul></section>
+</main>
+</div>
+<script>${bundle.script}</script>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+  return cached;
+}
