@@ -200,6 +200,53 @@ describe('the daemon API', () => {
     expect(registered()).toBe(before + 2);
   });
 
+  it('turns an entry alert with stop and take-profit into the entry plus its protective orders', async () => {
+    const price = daemon.keel.paper?.price('BTCUSDT') ?? 50_000;
+    const body = JSON.stringify({
+      id: 'tv-bracket',
+      symbol: 'BTCUSDT',
+      side: 'buy',
+      notional: String(Math.round(price * 0.0195)),
+      strategy: 'tv-bracket',
+      stop_loss: Math.floor(price * 0.9),
+      take_profit: Math.ceil(price * 1.1),
+    });
+    const now = Math.floor(Date.now() / 1000);
+    const accepted = await call('POST', '/v1/webhooks/tv', body, {
+      authorization: '',
+      'x-keel-signature': signWebhook(WEBHOOK_SECRET, now, body),
+      'x-keel-timestamp': String(now),
+    });
+    expect(accepted.status).toBe(202);
+    expect(accepted.json.takeProfit).toBe('after fill');
+    await until(
+      () =>
+        daemon.keel.get('wh.tv.tv-bracket.tp')?.venue_order_id !== null &&
+        daemon.keel.get('wh.tv.tv-bracket.tp') !== null,
+    );
+    const entry = daemon.keel.store.get('wh.tv.tv-bracket');
+    // The notional became a quantity at the last price, rounded down to the configured decimals.
+    expect(entry?.intent).toMatchObject({
+      kind: 'ENTRY',
+      source: 'webhook',
+      stop_loss: Math.floor(price * 0.9),
+    });
+    expect(entry?.intent.qty).toBe(0.019);
+    const filled = daemon.keel.get('wh.tv.tv-bracket')?.filled_qty ?? 0;
+    expect(daemon.keel.store.get('wh.tv.tv-bracket.tp')?.intent).toMatchObject({
+      kind: 'TP',
+      type: 'take_profit_market',
+      reduce_only: true,
+      qty: filled,
+      stop_price: Math.ceil(price * 1.1),
+    });
+    await until(() =>
+      daemon.keel
+        .protection()
+        .some((stop) => stop.stopPrice === Math.floor(price * 0.9) && stop.stop !== null),
+    );
+  });
+
   it('serves keel metrics under the names the metric table defines', async () => {
     const text = (await call('GET', '/metrics')).json as string;
     for (const name of [
