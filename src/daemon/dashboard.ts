@@ -6,8 +6,10 @@
  * state highlighted, all updated live from `/v1/stream`.
  * Invariants: the page fetches nothing from elsewhere; the token is taken from the URL fragment
  * (never sent to the server in a URL or logged) or typed in, kept in sessionStorage, and sent as a
- * bearer header; every value shown is inserted as text, never as HTML; the page logs to the console
- * only on real errors.
+ * bearer header, and a refused token sends the person back to the token form (never a reconnect
+ * loop); the stream is opened before the snapshots are read, a snapshot never overwrites a newer
+ * streamed result, and a reconnect reads the snapshots again, so nothing missed stays stale; every
+ * value shown is inserted as text, never as HTML; the page logs to the console only on real errors.
  */
 import { mermaidBundle } from '../viz/html.js';
 
@@ -18,6 +20,7 @@ body { margin:0; font: 14px/1.45 system-ui, -apple-system, 'Segoe UI', Roboto, s
 header { display:flex; gap:16px; align-items:center; padding:10px 16px; background:#fff; border-bottom:1px solid var(--line); flex-wrap:wrap; }
 h1 { font-size:18px; margin:0 8px 0 0; }
 h2 { font-size:14px; margin:0 0 8px; text-transform:uppercase; letter-spacing:.04em; color:var(--muted); }
+h2 button { font-size:12px; padding:1px 8px; margin-left:8px; text-transform:none; letter-spacing:0; }
 .badge { padding:2px 10px; border-radius:999px; font-weight:600; color:#fff; background:var(--muted); }
 .badge[data-mode=GREEN] { background:var(--green); } .badge[data-mode=YELLOW] { background:var(--yellow); }
 .badge[data-mode=ORANGE] { background:var(--orange); } .badge[data-mode=RED] { background:var(--red); }
@@ -31,7 +34,8 @@ tr[data-intent-id] { cursor:pointer; } tr.selected { background:#fef9c3; }
 .muted { color:var(--muted); } .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size:12px; }
 #journal { max-height:280px; overflow:auto; margin:0; padding:0; list-style:none; }
 #journal li { border-bottom:1px solid var(--line); padding:2px 0; }
-#statechart { min-height:120px; } #statechart svg { max-width:100%; height:auto; }
+#statechart { min-height:120px; max-height:80vh; overflow:auto; } #statechart.fit svg { max-width:100%; height:auto; }
+#login-message { color:var(--red); min-height:1em; }
 input, button { font:inherit; padding:3px 8px; } button { cursor:pointer; }
 #login { padding:24px; } .knobs td:first-child { color:var(--muted); }
 `;
@@ -51,14 +55,22 @@ const SCRIPT = `
     for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, value);
     return node;
   }
+  // A refused token is not an error in the page: the person is asked for the token again.
+  class Unauthorized extends Error {}
   async function api(path, options) {
     const response = await fetch(path, { ...(options || {}), headers: { authorization: 'Bearer ' + token, ...(options && options.body ? { 'content-type': 'application/json' } : {}) } });
+    if (response.status === 401) { askForToken('The daemon refused this token.'); throw new Unauthorized('unauthorized'); }
     const body = await response.json();
     if (!response.ok) throw new Error(body.error ? body.error.message : response.statusText);
     return body;
   }
+  function askForToken(message) {
+    token = null; sessionStorage.removeItem('keel-token'); started = false; closeStream();
+    $('login-message').textContent = message; $('login').hidden = false; $('app').hidden = true;
+    document.body.dataset.ready = 'false';
+  }
 
-  function showBelief(belief) {
+  function showBelief(belief, seedDebt) {
     const mode = $('mode'); mode.textContent = belief.mode; mode.dataset.mode = belief.mode; document.body.dataset.mode = belief.mode;
     const view = belief.killSwitch.view; const kill = $('kill-state');
     kill.dataset.killState = view.tripped ? 'tripped' : 'armed'; document.body.dataset.killState = kill.dataset.killState;
@@ -67,17 +79,32 @@ const SCRIPT = `
     const knobs = $('knobs'); knobs.replaceChildren();
     for (const [key, value] of Object.entries(belief.knobs)) { const row = el('tr'); row.append(el('td', key), el('td', value)); knobs.append(row); }
     $('debt').textContent = 'debt ' + belief.debt_score.toFixed(3) + ' · ' + belief.belief_debt_symbols + ' symbols · ' + belief.belief_debt_sec.toFixed(0) + ' s · streak ' + belief.mismatch_streak + ' · confidence ' + belief.belief_confidence.toFixed(2);
-    addDebtPoint(Date.now(), belief.debt_score);
+    if (seedDebt) addDebtPoint(Date.now(), belief.debt_score); else drawDebt();
   }
   function addDebtPoint(at, score) {
     state.debt.push({ at, score }); if (state.debt.length > 300) state.debt.shift();
-    const points = state.debt; const max = Math.max(1, ...points.map((p) => p.score));
-    const first = points[0].at; const span = Math.max(1, points[points.length - 1].at - first);
-    const line = points.map((p) => ((p.at - first) / span * 600).toFixed(1) + ',' + (120 - p.score / max * 110).toFixed(1)).join(' ');
+    drawDebt();
+  }
+  function drawDebt() {
+    if (state.debt.length === 0) return;
+    // The last sample still holds until the next one: the line runs on to now, so one sample is a line too.
+    const last = state.debt[state.debt.length - 1];
+    const points = [...state.debt, { at: Math.max(last.at + 1, Date.now()), score: last.score }];
+    const max = Math.max(1, ...points.map((p) => p.score));
+    const first = points[0].at; const span = points[points.length - 1].at - first;
+    const line = points.map((p) => ((p.at - first) / span * 600).toFixed(1) + ',' + (116 - p.score / max * 104).toFixed(1)).join(' ');
     $('debt-line').setAttribute('points', line);
     $('debt-max').textContent = 'max ' + max.toFixed(2);
+    $('debt-span').textContent = 'last ' + Math.max(1, Math.round(span / 1000)) + ' s';
   }
 
+  const seqOf = (result) => Number(/\\.(\\d+)$/.exec(result.event_id || '')?.[1] ?? 0);
+  function keepResult(result) {
+    const known = state.intents.get(result.intent_id);
+    if (known && (known.ts > result.ts || (known.ts === result.ts && seqOf(known) > seqOf(result)))) return false;
+    state.intents.set(result.intent_id, result);
+    return true;
+  }
   function renderIntents() {
     const body = $('intents'); body.replaceChildren();
     const rows = [...state.intents.values()].sort((a, b) => b.ts - a.ts).slice(0, 100);
@@ -85,7 +112,7 @@ const SCRIPT = `
       const row = el('tr', undefined, { 'data-intent-id': intent.intent_id, 'data-intent-status': intent.status, 'data-intent-state': intent.state });
       if (intent.intent_id === state.selected) row.classList.add('selected');
       row.append(el('td', intent.intent_id, { class: 'mono' }), el('td', intent.status), el('td', intent.order_status || ''), el('td', intent.state, { class: 'mono' }), el('td', intent.tag || ''), el('td', intent.filled_qty));
-      row.addEventListener('click', () => { state.selected = intent.intent_id; renderIntents(); showStatechart(); });
+      row.addEventListener('click', () => { state.selected = intent.intent_id; renderIntents(); showStatechart().catch(report); });
       body.append(row);
     }
     $('intent-count').textContent = rows.filter((i) => i.status === 'CREATED' || i.status === 'SENT_TO_BROKER').length + ' open';
@@ -126,52 +153,95 @@ const SCRIPT = `
 
   let positionsTimer = null;
   function refreshPositionsSoon() { clearTimeout(positionsTimer); positionsTimer = setTimeout(() => showPositions().catch(report), 300); }
-  function report(error) { $('status').textContent = String(error && error.message ? error.message : error); }
+  function report(error) {
+    if (error instanceof Unauthorized) return;
+    $('status').textContent = String(error && error.message ? error.message : error);
+  }
 
+  let socket = null;
+  let reconnectTimer = null;
+  function closeStream() {
+    clearTimeout(reconnectTimer);
+    if (socket) { const closing = socket; socket = null; closing.close(); }
+  }
   function connect() {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-    const socket = new WebSocket(scheme + '//' + location.host + '/v1/stream?token=' + encodeURIComponent(token));
-    socket.addEventListener('open', () => { $('status').textContent = 'live'; document.body.dataset.stream = 'open'; });
-    socket.addEventListener('close', () => { $('status').textContent = 'stream closed; reconnecting'; document.body.dataset.stream = 'closed'; setTimeout(connect, 1000); });
-    socket.addEventListener('message', (message) => {
-      const data = JSON.parse(message.data);
-      if (data.kind === 'journal') {
-        const event = data.event; addJournal(event);
-        if (event.type === 'execution.belief_state' || event.type.startsWith('kill_switch.')) api('/v1/belief').then(showBelief).catch(report);
-        if (event.type === 'execution.belief_state' && typeof event.data.debt_score === 'number') addDebtPoint(event.ts, event.data.debt_score);
-        if (event.type === 'venue.order.filled' || event.type === 'reconcile.summary' || event.type.startsWith('belief.') || event.type.startsWith('protection.')) refreshPositionsSoon();
-      } else if (data.kind === 'result') {
-        state.intents.set(data.result.intent_id, data.result); renderIntents();
-        if (data.result.intent_id === state.selected) showStatechart().catch(report);
-      } else if (data.kind === 'alert') {
-        const list = $('alerts'); list.prepend(el('li', data.alert.severity + ' ' + data.alert.code + ': ' + data.alert.text));
-        while (list.children.length > 20) list.lastChild.remove();
-      } else if (data.kind === 'health') {
-        $('health').textContent = data.stage + ' ' + data.level;
-      }
+    return new Promise((resolve) => {
+      const current = new WebSocket(scheme + '//' + location.host + '/v1/stream?token=' + encodeURIComponent(token));
+      socket = current;
+      current.addEventListener('open', () => { $('status').textContent = 'live'; document.body.dataset.stream = 'open'; resolve(); });
+      current.addEventListener('close', () => {
+        resolve();
+        if (socket !== current) return;
+        socket = null; document.body.dataset.stream = 'closed'; $('status').textContent = 'stream closed; reconnecting';
+        scheduleReconnect();
+      });
+      current.addEventListener('message', onMessage);
     });
+  }
+  function scheduleReconnect() { clearTimeout(reconnectTimer); reconnectTimer = setTimeout(() => reconnect().catch(report), 2000); }
+  async function reconnect() {
+    // The token is checked first: a daemon restarted with a new token asks for it instead of looping.
+    try { await api('/v1/belief'); } catch (error) {
+      if (!(error instanceof Unauthorized)) { report(error); scheduleReconnect(); }
+      return;
+    }
+    await connect();
+    // What happened while the stream was down is read again once it is back.
+    if (socket !== null) await loadSnapshots();
+  }
+  function onMessage(message) {
+    const data = JSON.parse(message.data);
+    if (data.kind === 'journal') {
+      const event = data.event; addJournal(event);
+      if (event.type === 'execution.belief_state' || event.type.startsWith('kill_switch.')) api('/v1/belief').then(showBelief).catch(report);
+      if (event.type === 'execution.belief_state' && typeof event.data.debt_score === 'number') addDebtPoint(event.ts, event.data.debt_score);
+      if (event.type === 'venue.order.filled' || event.type === 'reconcile.summary' || event.type.startsWith('belief.') || event.type.startsWith('protection.')) refreshPositionsSoon();
+    } else if (data.kind === 'result') {
+      if (keepResult(data.result)) renderIntents();
+      if (data.result.intent_id === state.selected) showStatechart().catch(report);
+    } else if (data.kind === 'alert') {
+      const list = $('alerts'); list.prepend(el('li', data.alert.severity + ' ' + data.alert.code + ': ' + data.alert.text));
+      while (list.children.length > 20) list.lastChild.remove();
+    } else if (data.kind === 'health') {
+      $('health').textContent = data.stage + ' ' + data.level;
+    }
   }
 
   async function kill(path) {
     const reason = $('kill-reason').value.trim() || (path === '/v1/kill' ? 'tripped from the dashboard' : 'reset from the dashboard');
-    try { showBelief({ ...(await api('/v1/belief')), killSwitch: await api(path, { method: 'POST', body: JSON.stringify({ reason, by: 'dashboard' }) }) }); }
+    try { const killSwitch = await api(path, { method: 'POST', body: JSON.stringify({ reason, by: 'dashboard' }) }); showBelief({ ...(await api('/v1/belief')), killSwitch }); }
     catch (error) { report(error); }
   }
 
-  async function start() {
-    $('login').hidden = true; $('app').hidden = false;
-    mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'default', state: { useMaxWidth: true } });
-    $('trip').addEventListener('click', () => kill('/v1/kill'));
-    $('reset').addEventListener('click', () => kill('/v1/kill/reset'));
-    try {
-      showBelief(await api('/v1/belief'));
-      for (const intent of (await api('/v1/intents?limit=100')).intents) state.intents.set(intent.intent_id, intent);
-      renderIntents(); await showPositions();
-      document.body.dataset.ready = 'true';
-    } catch (error) { report(error); return; }
-    connect();
+  async function loadSnapshots() {
+    showBelief(await api('/v1/belief'), true);
+    for (const intent of (await api('/v1/intents?limit=100')).intents) keepResult(intent);
+    renderIntents(); await showPositions();
+    if (state.selected) await showStatechart();
   }
 
+  let started = false;
+  async function start() {
+    if (started) return;
+    started = true;
+    $('login').hidden = true; $('app').hidden = false;
+    try {
+      // The token is checked before the stream is opened, so a refused one never loops on reconnects.
+      await api('/v1/belief');
+      await connect();
+      await loadSnapshots();
+      document.body.dataset.ready = 'true';
+    } catch (error) { report(error); }
+  }
+
+  mermaid.initialize({ startOnLoad: false, securityLevel: 'strict', theme: 'default', state: { useMaxWidth: false } });
+  $('trip').addEventListener('click', () => kill('/v1/kill'));
+  $('reset').addEventListener('click', () => kill('/v1/kill/reset'));
+  $('chart-fit').addEventListener('click', () => {
+    const fitted = $('statechart').classList.toggle('fit');
+    $('chart-fit').textContent = fitted ? 'Actual size' : 'Fit to width';
+  });
   $('login-form').addEventListener('submit', (event) => { event.preventDefault(); token = $('token').value.trim(); sessionStorage.setItem('keel-token', token); start(); });
   if (token) start();
 })();
@@ -197,7 +267,7 @@ export function renderDashboard(): string {
 <style>${STYLE}</style>
 </head>
 <body>
-<div id="login"><form id="login-form"><h1>keel</h1><p class="muted">Paste the API token (in <code>.keel/data/api-token</code>, or <code>KEEL_API_TOKEN</code>), or open this page as <code>/#token=…</code>.</p><input id="token" type="password" autocomplete="off" size="48"> <button type="submit">Open</button></form></div>
+<div id="login"><form id="login-form"><h1>keel</h1><p class="muted">Paste the API token (in <code>.keel/data/api-token</code>, or <code>KEEL_API_TOKEN</code>), or open this page as <code>/#token=…</code>.</p><p id="login-message" role="alert"></p><input id="token" type="password" autocomplete="off" size="48"> <button type="submit">Open</button></form></div>
 <div id="app" hidden>
 <header>
 <h1>keel</h1>
@@ -212,11 +282,11 @@ export function renderDashboard(): string {
 </header>
 <main>
 <section><h2>Belief</h2><p id="debt" class="mono"></p>
-<svg id="debt-chart" viewBox="0 0 600 120" width="100%" height="120" role="img" aria-label="debt score over time"><polyline id="debt-line" fill="none" stroke="#b45309" stroke-width="2" points=""/><text id="debt-max" x="4" y="12" font-size="10" fill="#64748b"></text></svg>
+<svg id="debt-chart" viewBox="0 0 600 120" width="100%" height="120" role="img" aria-label="debt score over time"><polyline id="debt-line" fill="none" stroke="#b45309" stroke-width="2" points=""/><text id="debt-max" x="4" y="12" font-size="10" fill="#64748b"></text><text id="debt-span" x="596" y="12" font-size="10" fill="#64748b" text-anchor="end"></text></svg>
 <table class="knobs"><tbody id="knobs"></tbody></table></section>
 <section><h2>Positions</h2><table><thead><tr><th>symbol</th><th>booked</th><th>belief</th><th>protection</th><th>stop</th></tr></thead><tbody id="positions"></tbody></table></section>
 <section class="wide"><h2>Intents <span id="intent-count" class="muted"></span></h2><table><thead><tr><th>intent</th><th>status</th><th>order</th><th>state</th><th>tag</th><th>filled</th></tr></thead><tbody id="intents"></tbody></table></section>
-<section class="wide"><h2>Statechart <span id="statechart-title" class="muted">select an intent</span></h2><div id="statechart"></div></section>
+<section class="wide"><h2>Statechart <span id="statechart-title" class="muted">select an intent</span> <button id="chart-fit" type="button">Actual size</button></h2><div id="statechart" class="fit"></div></section>
 <section><h2>Journal</h2><ul id="journal"></ul></section>
 <section><h2>Alerts</h2><ul id="alerts"></ul></section>
 </main>

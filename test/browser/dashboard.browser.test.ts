@@ -2,7 +2,8 @@
  * The dashboard in headless Chromium (Debian's, through playwright-core), against a daemon in this
  * process: it loads with no console error, shows an intent submitted over the API appear and its
  * state change live, draws the selected intent's statechart with its current state highlighted,
- * trips and resets the kill switch with its buttons, and leaves a screenshot as a test artifact.
+ * trips and resets the kill switch with its buttons, and leaves a screenshot as a test artifact;
+ * it catches up on what it missed while the stream was down, and asks again for a refused token.
  */
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -132,6 +133,51 @@ describe('the dashboard', () => {
       await page.screenshot({ path: join('docs', 'images', 'dashboard.png'), fullPage: false });
     expect(problems).toEqual([]);
     expect(foreign).toEqual([]);
+    await page.close();
+  });
+
+  it('catches up after the stream drops: an intent filled while it was down shows once it reconnects', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    await page.goto(`${daemon.url}/#token=${TOKEN}`);
+    await page.waitForSelector('body[data-ready="true"][data-stream="open"]');
+
+    daemon.hub.close();
+    await page.waitForSelector('body[data-stream="closed"]');
+    const missed = await post('/v1/intents', entryIntent({ strategy_id: 'dash-missed' }), 'dash-missed');
+    expect(missed.status).toBe(202);
+    await page.waitForSelector('body[data-stream="open"]', { timeout: 10_000 });
+    await page.waitForSelector('tr[data-intent-id="dash-missed"][data-intent-status="EXECUTED"]', {
+      timeout: 5_000,
+    });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('asks for the token again when the daemon refuses the one in the URL, and opens with the right one typed in', async () => {
+    const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      // The browser itself reports the refused request; the page adds nothing of its own.
+      if (message.type() === 'error' && !message.text().includes('401')) problems.push(message.text());
+    });
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+
+    await page.goto(`${daemon.url}/#token=not-the-token`);
+    await page.waitForSelector('#login:not([hidden])', { timeout: 5_000 });
+    expect(await page.textContent('#login-message')).toContain('refused');
+    expect(await page.evaluate('sessionStorage.getItem("keel-token")')).toBeNull();
+
+    await page.fill('#token', TOKEN);
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector('body[data-ready="true"][data-stream="open"]');
+    expect(await page.isHidden('#login')).toBe(true);
+    expect(await page.getAttribute('#kill-state', 'data-kill-state')).toBe('armed');
+    expect(problems).toEqual([]);
     await page.close();
   });
 });
