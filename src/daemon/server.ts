@@ -84,6 +84,19 @@ function parseBody<T extends z.ZodType>(schema: T, value: unknown): z.output<T> 
   );
 }
 
+/** Every state id of the order-intent machine (e.g. `order-intent.live.order.working.open`). */
+const ORDER_INTENT_STATE_IDS: ReadonlySet<string> = (() => {
+  const ids = new Set<string>();
+  const walk = (node: { id: string; states: Record<string, unknown> }) => {
+    ids.add(node.id);
+    for (const child of Object.values(node.states))
+      walk(child as { id: string; states: Record<string, unknown> });
+  };
+  walk(orderIntentMachine.root);
+  ids.delete(orderIntentMachine.root.id);
+  return ids;
+})();
+
 /** Routes that hold no data: health, the dashboard's static page and its icon. Webhooks authenticate themselves. */
 const PUBLIC_PATHS = new Set(['/healthz', '/', '/dashboard', '/favicon.ico']);
 
@@ -259,10 +272,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const { id } = request.params as { id: string };
     const result = keel.get(id);
     if (!result) return fail(reply, 404, ERROR_CODES.unknownIntent, `no intent ${id}`);
+    // A result read back from the store while its actor restores says `restoring`, no machine state:
+    // only states the machine has are highlighted.
     const highlight = result.state
       .split(', ')
-      .filter((path) => path !== '')
-      .map((path) => `${orderIntentMachine.id}.${path}`);
+      .map((path) => `${orderIntentMachine.id}.${path}`)
+      .filter((id) => ORDER_INTENT_STATE_IDS.has(id));
     return reply.send({
       intent_id: id,
       state: result.state,

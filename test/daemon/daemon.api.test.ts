@@ -97,6 +97,10 @@ describe('the daemon API', () => {
     expect(other.status).toBe(409);
     expect(other.json.error.code).toBe('KEEL_ERR_IDEMPOTENCY_CONFLICT');
     await until(() => daemon.keel.get('order-42')?.status === 'EXECUTED');
+    const chart = await call('GET', '/v1/intents/order-42/statechart');
+    expect(chart.json.state).toBe(daemon.keel.get('order-42')?.state);
+    expect(chart.json.source).toMatch(/classDef current/);
+    expect((await call('GET', '/v1/intents/nope/statechart')).status).toBe(404);
     const detail = await call('GET', '/v1/intents/order-42');
     expect(detail.json.intent.status).toBe('EXECUTED');
     expect(detail.json.timeline.map((event: { type: string }) => event.type)).toEqual(
