@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --json]`: keel's execution-core benchmark (issues 3 and 4). Measures throughput to
  * the end of the lifecycle, the raw SQLite floor under the same writes, admission latency at a fixed
- * offered rate, heap per live intent and the CPU of one reconcile tick; prints one line per figure,
+ * offered rate, heap per live intent, the CPU of one reconcile tick and the persisted paper venue's write per
+ * call at 0 and 20,000 orders of history; prints one line per figure,
  * then (with --json) a single JSON object on the last line. Invariants: throughput and raw floor are measured in the same run,
  * paired round by round; nothing is asserted — targets are reported beside the figures.
  */
@@ -9,6 +10,7 @@ import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runAdmission, type AdmissionResult } from './admission.js';
 import { runHeap, type HeapResult } from './heap.js';
+import { runPaperPersist } from './paper-persist.js';
 import { runRawFloor, type RawFloorResult } from './raw-floor.js';
 import { runReconcileTick } from './reconcile-tick.js';
 import { median, removeTempDirs } from './support.js';
@@ -22,11 +24,14 @@ const TARGETS = {
   reconcileTickMs: 50,
 };
 
-const MEASUREMENTS = ['throughput', 'admission', 'heap', 'reconcile'] as const;
+const MEASUREMENTS = ['throughput', 'admission', 'heap', 'reconcile', 'paper'] as const;
 /** The bar's size (issue 4): one tick over this many venue symbols and open orders. */
 const RECONCILE_SYMBOLS = 1_000;
 const RECONCILE_OPEN_ORDERS = 10_000;
 const RECONCILE_WARMUP_TICKS = 10;
+/** The persisted paper venue's per-call write, measured with no history and with this many orders. */
+const PAPER_HISTORY = 20_000;
+const PAPER_CYCLES = 50;
 type Measurement = (typeof MEASUREMENTS)[number];
 
 const { values } = parseArgs({
@@ -253,6 +258,21 @@ async function main(): Promise<void> {
       killSwitchTripped: tick.killSwitchTripped,
       venue: 'stub answering positions() and openOrders() at once from prebuilt snapshots',
     };
+  }
+
+  if (only.has('paper')) {
+    const runs = [];
+    for (const history of [0, PAPER_HISTORY]) {
+      const run = await runPaperPersist({ history, cycles: PAPER_CYCLES });
+      console.log(
+        `paper venue persisted write per call with ${history} orders of history (${run.calls} calls): ` +
+          `WAL ${run.walBytesPerCallMedian} B median, ${run.walBytesPerCallMax} B max; ` +
+          `${run.rowsPerCallMedian} rows median, ${run.rowsPerCallMax} max; ` +
+          `call p50 ${round3(run.callMsP50)} ms, p99 ${round3(run.callMsP99)} ms; database ${run.dbFileBytes} B`,
+      );
+      runs.push({ ...run, callMsP50: round3(run.callMsP50), callMsP99: round3(run.callMsP99) });
+    }
+    details['paperPersist'] = { cycle: 'market fill, resting limit, its cancel, one feed step', runs };
   }
 
   const result = {

@@ -77,12 +77,14 @@ describe('paper venue determinism and persistence', () => {
     expect(restarted).toEqual(uninterrupted);
   });
 
-  it('writes the state file atomically, leaving no temp file behind', async () => {
+  it('keeps its state in one SQLite database, leaving no temp file behind', async () => {
     const dir = dataDir();
     const venue = openPaperVenue({ seed: 1, clock: new ManualClock(0), dataDir: dir, symbols: walk });
     valueOf(await venue.submit(order({ qty: 0.2 })));
-    expect(existsSync(join(dir, 'paper-venue.json'))).toBe(true);
-    expect(readdirSync(dir)).toEqual(['paper-venue.json']);
+    expect(existsSync(join(dir, 'paper-venue.db'))).toBe(true);
+    // The WAL sidecars belong to the open database; nothing else may appear.
+    expect(readdirSync(dir).sort()).toEqual(['paper-venue.db', 'paper-venue.db-shm', 'paper-venue.db-wal']);
+    venue.close();
   });
 
   it('refuses a state file that is not the paper venue state instead of half-reading it', () => {

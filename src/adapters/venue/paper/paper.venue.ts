@@ -3,7 +3,8 @@
  * Invariants: the same seed, options and calls give the same ground-truth log; time comes only
  * from the injected clock and matching happens when `sync()` steps the feed up to it; venue
  * answers are values (never thrown); every accepted order and fill is in the ground truth, which
- * is persisted atomically after each mutation when a data dir is given.
+ * is persisted atomically after each mutation when a data dir is given, writing only what the call
+ * changed (paper.store.ts).
  */
 import type { TimeInForce } from '../../../domain/intent.schema.js';
 import type { VenueEvent } from '../../../domain/venue-event.schema.js';
@@ -39,7 +40,7 @@ import {
 } from './matching.js';
 import { nextPrice, type PriceTick, type RandomWalk } from './price-feed.js';
 import { checkPaperOptions } from './paper.schema.js';
-import { readPaperState, writePaperState, type GroundTruthEntry, type PaperState } from './paper.store.js';
+import { PaperStore, type GroundTruthEntry, type PaperState } from './paper.store.js';
 import { deriveSeed, seededRandom, type SeededRandom } from './rng.js';
 
 /** One symbol the paper venue lists: its filters and how its price moves. */
@@ -123,8 +124,8 @@ export function clientOrderIdsAcceptedTwice(log: readonly GroundTruthEntry[]): s
 export function openPaperVenue(options: PaperVenueOptions): PaperVenue {
   const { clock: _clock, ticks: _ticks, ...data } = options;
   checkPaperOptions(data);
-  const saved = options.dataDir === undefined ? undefined : readPaperState(options.dataDir);
-  return new PaperVenue(options, saved);
+  const store = options.dataDir === undefined ? undefined : new PaperStore(options.dataDir);
+  return new PaperVenue(options, store);
 }
 
 export class PaperVenue implements VenuePort {
@@ -153,14 +154,16 @@ export class PaperVenue implements VenuePort {
   private dirty = false;
   private newest: Map<string, PaperOrder> | null = null;
   private replies = 0;
+  /** Orders this call changed in place, so the store rewrites their rows and no others. */
+  private readonly changed = new Set<PaperOrder>();
 
   constructor(
     private readonly options: PaperVenueOptions,
-    saved?: PaperState,
+    private readonly store?: PaperStore,
   ) {
     this.symbols = options.symbols ?? DEFAULT_SYMBOLS;
     this.stepMs = options.stepMs ?? 1000;
-    this.state = saved ?? {
+    this.state = store?.saved ?? {
       version: 1,
       seq: 0,
       lastStepAt: options.clock.now(),
@@ -202,6 +205,11 @@ export class PaperVenue implements VenuePort {
    */
   autoStep(): { cancel(): void } {
     return this.options.clock.setInterval(() => this.sync(), this.stepMs);
+  }
+
+  /** Releases the data dir's database; the venue must not be called afterwards. */
+  close(): void {
+    this.store?.close();
   }
 
   /** A copy of everything the venue accepted and filled, in the order it happened. */
@@ -386,6 +394,7 @@ export class PaperVenue implements VenuePort {
       order.qty = request.qty;
       order.price = price;
       order.updatedAt = now;
+      this.changed.add(order);
       this.state.log.push({
         kind: 'order.replaced',
         clientOrderId: order.clientOrderId,
@@ -438,6 +447,7 @@ export class PaperVenue implements VenuePort {
       order.qty = Math.abs(position);
     }
     order.triggered = true;
+    this.changed.add(order);
     const triggeredOrderId = String(++this.state.seq);
     this.state.log.push({
       kind: 'order.triggered',
@@ -497,6 +507,7 @@ export class PaperVenue implements VenuePort {
     order.avgFillPrice = ((order.avgFillPrice ?? 0) * before + price * qty) / order.filledQty;
     order.status = order.filledQty >= order.qty ? 'FILLED' : 'PARTIALLY_FILLED';
     order.updatedAt = now;
+    this.changed.add(order);
     const fee = qty * price * (this.options.feeRate ?? 0.0004);
     const fill: VenueFill = {
       tradeId: `T${++this.state.seq}`,
@@ -531,6 +542,7 @@ export class PaperVenue implements VenuePort {
   private finish(order: PaperOrder, status: 'CANCELED' | 'EXPIRED', now: number, reason: string): void {
     order.status = status;
     order.updatedAt = now;
+    this.changed.add(order);
     const kind = status === 'CANCELED' ? 'order.canceled' : 'order.expired';
     this.state.log.push({
       kind,
@@ -648,7 +660,8 @@ export class PaperVenue implements VenuePort {
     if (this.dirty || priceRandom !== this.state.priceRandom || faultRandom !== this.state.faultRandom) {
       this.state.priceRandom = priceRandom;
       this.state.faultRandom = faultRandom;
-      if (this.options.dataDir !== undefined) writePaperState(this.options.dataDir, this.state);
+      this.store?.commit(this.state, this.changed);
+      this.changed.clear();
       this.dirty = false;
     }
     this.flush();
