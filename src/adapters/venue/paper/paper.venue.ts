@@ -153,6 +153,12 @@ export class PaperVenue implements VenuePort {
   private messagesToLose = 0;
   private dirty = false;
   private newest: Map<string, PaperOrder> | null = null;
+  /**
+   * The orders that may still be live, in acceptance order: every step visits these instead of
+   * every order ever accepted, so a long-running venue does not slow down with its history. An
+   * order never becomes live again once done, so dropping done ones lazily is exact.
+   */
+  private maybeLive: Set<PaperOrder> | null = null;
   private replies = 0;
   /** Orders this call changed in place, so the store rewrites their rows and no others. */
   private readonly changed = new Set<PaperOrder>();
@@ -330,6 +336,7 @@ export class PaperVenue implements VenuePort {
     };
     this.state.orders.push(order);
     this.newest?.set(`${order.symbol} ${order.clientOrderId}`, order);
+    this.maybeLive?.add(order);
     this.state.log.push({
       kind: 'order.accepted',
       clientOrderId: order.clientOrderId,
@@ -638,7 +645,13 @@ export class PaperVenue implements VenuePort {
   }
 
   private live(): PaperOrder[] {
-    return this.state.orders.filter((order) => LIVE.has(order.status));
+    this.maybeLive ??= new Set(this.state.orders.filter((order) => LIVE.has(order.status)));
+    const live: PaperOrder[] = [];
+    for (const order of this.maybeLive) {
+      if (LIVE.has(order.status)) live.push(order);
+      else this.maybeLive.delete(order);
+    }
+    return live;
   }
 
   private position(symbol: string): PaperPosition {
