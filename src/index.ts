@@ -257,3 +257,13 @@ export type { StopRefreshConfig, StopRefreshDecision, StopRefreshInput } from '.
 export { DEFAULT_RESTART_INTENSITY, recordRestart, restartIntensitySchema } from './domain/restart-window.js';
 export type { RestartIntensity } from './domain/restart-window.js';
 export type { BookedFill } from './actors/runtime.js';
+
+// The daemon (issue 5): alert channels and the composition root behind `keel run`.
+export { createJsonWebhookNotifier, createTelegramNotifier } from './adapters/notifier/http.notifiers.js';
+export { guardNotifier } from './adapters/notifier/guarded.notifier.js';
+export type { GuardedNotifier, GuardOptions } from './adapters/notifier/guarded.notifier.js';
+export { startDaemon } from './daemon/run.js';
+export type { Daemon, DaemonOptions } from './daemon/run.js';
+export { loadDaemonConfig, daemonConfigSchema } from './daemon/config.js';
+export { METRIC } from './daemon/metrics.js';
+export { signWebhook, webhookAlertSchema } from './daemon/webhook.js';

@@ -19,6 +19,12 @@ export function daemonOptionsOf({ config, secrets }: LoadedConfig): DaemonOption
     shutdown: config.shutdown,
     logging: config.logging,
     webhooks: config.webhooks,
+    alerts: {
+      minIntervalMs: config.alerts.minIntervalMs,
+      dedupWindowMs: config.alerts.dedupWindowMs,
+      ...(config.alerts.telegram === undefined ? {} : { telegram: config.alerts.telegram }),
+      ...(config.alerts.webhook === undefined ? {} : { webhook: config.alerts.webhook }),
+    },
     health: {
       checkEveryMs: config.health.checkEveryMs,
       // Keys zod left out are typed `| undefined`; only the given stages override the defaults.
@@ -29,6 +35,7 @@ export function daemonOptionsOf({ config, secrets }: LoadedConfig): DaemonOption
     secrets: {
       ...(secrets.apiToken === undefined ? {} : { apiToken: secrets.apiToken }),
       ...(secrets.webhookSecret === undefined ? {} : { webhookSecret: secrets.webhookSecret }),
+      ...(secrets.telegramBotToken === undefined ? {} : { telegramBotToken: secrets.telegramBotToken }),
       webhookSecrets: secrets.webhookSecrets,
     },
   };

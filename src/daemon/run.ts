@@ -13,6 +13,9 @@ import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
 import pino, { type Logger } from 'pino';
 import pretty from 'pino-pretty';
+import { guardNotifier } from '../adapters/notifier/guarded.notifier.js';
+import { createJsonWebhookNotifier, createTelegramNotifier } from '../adapters/notifier/http.notifiers.js';
+import { systemClock } from '../adapters/clock/system.clock.js';
 import { openSqliteStore } from '../adapters/store/sqlite.store.js';
 import { createKeel, type Keel, type KeelConfigInput } from '../config/create-keel.js';
 import type { ClockPort } from '../ports/clock.port.js';
@@ -38,6 +41,14 @@ export interface DaemonOptions {
     /** The shared webhook secret, and per-source ones (source → secret). */
     webhookSecret?: string;
     webhookSecrets?: Record<string, string>;
+    telegramBotToken?: string;
+  };
+  /** Alert channels beside the log and the stream, rate-limited and deduplicated. */
+  alerts?: {
+    telegram?: { chatId: string; apiBase?: string };
+    webhook?: { url: string };
+    minIntervalMs: number;
+    dedupWindowMs: number;
   };
   /** Pipeline health thresholds per stage (default DEFAULT_HEALTH_THRESHOLDS). */
   health?: { thresholds?: Partial<HealthThresholds>; checkEveryMs?: number };
@@ -131,14 +142,40 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     onDrop: (reason) => logger.warn({ reason }, 'a stream client was dropped'),
   });
   let metrics: DaemonMetrics | null = null;
+  const clock = options.clock ?? systemClock;
+  const channels = [...(options.notifiers ?? [])];
+  if (options.alerts?.telegram) {
+    if (options.secrets.telegramBotToken === undefined)
+      logger.warn(
+        {},
+        'alerts.telegram is configured but KEEL_TELEGRAM_BOT_TOKEN is not set: Telegram alerts are off',
+      );
+    else
+      channels.push(
+        createTelegramNotifier({
+          botToken: options.secrets.telegramBotToken,
+          chatId: options.alerts.telegram.chatId,
+          ...(options.alerts.telegram.apiBase === undefined
+            ? {}
+            : { apiBase: options.alerts.telegram.apiBase }),
+        }),
+      );
+  }
+  if (options.alerts?.webhook)
+    channels.push(createJsonWebhookNotifier({ url: options.alerts.webhook.url, now: () => clock.now() }));
+  const external = guardNotifier(channels, {
+    clock,
+    logger,
+    minIntervalMs: options.alerts?.minIntervalMs ?? 1_000,
+    dedupWindowMs: options.alerts?.dedupWindowMs ?? 60_000,
+  });
 
   const notify = async (alert: Alert): Promise<void> => {
     metrics?.countAlert(alert.severity);
     logger[alert.severity === 'info' ? 'info' : 'warn']({ alert: alert.code, data: alert.data }, alert.text);
     hub.publish({ kind: 'alert', alert, at: Date.now() });
-    // External channels never hold up trading: they are fired, not awaited.
-    for (const notifier of options.notifiers ?? []) void notifier.notify(alert).catch(() => undefined);
-    return Promise.resolve();
+    // External channels never hold up trading: the guard queues and returns at once.
+    return external.notify(alert);
   };
 
   const keel = await createKeel(options.keel, {
@@ -253,6 +290,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
       clearInterval(healthTimer);
       hub.close();
       await keel.close();
+      // The last alerts (a trip during shutdown) get a moment to leave, never more.
+      await Promise.race([external.idle(), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+      external.close();
       rmSync(marker, { force: true });
       return { clean: true };
     })();
