@@ -9,15 +9,11 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import Database from 'better-sqlite3';
-import {
-  DB_FILE,
-  STATE_FILE,
-  paperWritesOfLastCommit,
-  type PaperState,
-} from '../src/adapters/venue/paper/paper.store.js';
+import { DB_FILE, STATE_FILE, paperWritesOfLastCommit } from '../src/adapters/venue/paper/paper.store.js';
 import { openPaperVenue, type PaperVenue } from '../src/adapters/venue/paper/paper.venue.js';
 import type { ClockPort } from '../src/ports/clock.port.js';
 import { makeTempDir, median, percentile } from './support.js';
+import { legacyState } from '../test/support/paper-history.js';
 
 const SYMBOL = 'BTCUSDT';
 
@@ -43,59 +39,6 @@ function stillClock(): ClockPort & { advance(ms: number): void } {
     setTimeout: () => none,
     advance: (ms) => (now += ms),
   };
-}
-
-/** A legacy state after `count` filled market buys of 0.001. */
-function legacyState(count: number): PaperState {
-  const state: PaperState = {
-    version: 1,
-    seq: 2 * count,
-    lastStepAt: 0,
-    priceRandom: 17,
-    faultRandom: 29,
-    prices: { [SYMBOL]: 100 },
-    orders: [],
-    positions: {},
-    fills: [],
-    log: [],
-  };
-  for (let index = 0; index < count; index += 1) {
-    const base = { clientOrderId: `H-${index}`, venueOrderId: String(2 * index + 1), symbol: SYMBOL };
-    state.orders.push({
-      ...base,
-      side: 'buy',
-      type: 'market',
-      status: 'FILLED',
-      qty: 0.001,
-      filledQty: 0.001,
-      avgFillPrice: 100,
-      reduceOnly: false,
-      closePosition: false,
-      conditional: false,
-      updatedAt: 0,
-    });
-    const fill = {
-      ...base,
-      tradeId: `T${2 * index + 2}`,
-      side: 'buy' as const,
-      qty: 0.001,
-      price: 100,
-      fee: 0,
-      ts: 0,
-    };
-    state.fills.push(fill);
-    state.log.push({ kind: 'order.accepted', ...base, ts: 0 }, { kind: 'order.filled', fill });
-  }
-  if (count > 0) {
-    state.positions[SYMBOL] = {
-      symbol: SYMBOL,
-      qty: count * 0.001,
-      entryPrice: 100,
-      realizedPnl: 0,
-      updatedAt: 0,
-    };
-  }
-  return state;
 }
 
 export async function runPaperPersist(options: {

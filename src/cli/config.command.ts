@@ -7,7 +7,8 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { BadInputError, KeelError } from '../domain/errors.js';
-import { loadDaemonConfig, renderConfigTemplate, renderEffectiveConfig } from '../daemon/config.js';
+import { renderConfigTemplate, renderEffectiveConfig } from '../daemon/config.js';
+import { loadFromCli, type ConfigFlags } from './run.command.js';
 
 export const CONFIG_EXIT = { ok: 0, bad: 2 } as const;
 
@@ -37,17 +38,9 @@ export function registerConfigCommands(program: Command): void {
     .option('--port <port>', 'as keel run --port')
     .option('--host <host>', 'as keel run --host')
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : CONFIG_EXIT.bad))
-    .action((raw: { config?: string; dataDir?: string; port?: string; host?: string }) => {
+    .action((raw: ConfigFlags) => {
       try {
-        const loaded = loadDaemonConfig({
-          ...(raw.config === undefined ? {} : { file: raw.config }),
-          env: process.env,
-          flags: {
-            ...(raw.dataDir === undefined ? {} : { dataDir: raw.dataDir }),
-            ...(raw.port === undefined ? {} : { port: raw.port }),
-            ...(raw.host === undefined ? {} : { host: raw.host }),
-          },
-        });
+        const loaded = loadFromCli(raw);
         process.stdout.write(renderEffectiveConfig(loaded));
       } catch (error) {
         if (!(error instanceof BadInputError || error instanceof KeelError)) throw error;

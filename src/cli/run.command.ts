@@ -11,6 +11,27 @@ import { startDaemon, type Daemon, type DaemonOptions } from '../daemon/run.js';
 
 export const RUN_EXIT = { ok: 0, unclean: 1, badConfig: 2, signalled: 130 } as const;
 
+/** The flags `keel run` and `keel config check` share. */
+export interface ConfigFlags {
+  config?: string;
+  dataDir?: string;
+  port?: string;
+  host?: string;
+}
+
+/** Loads the configuration as `keel run` does: file, environment, then these flags. */
+export function loadFromCli(raw: ConfigFlags): LoadedConfig {
+  return loadDaemonConfig({
+    ...(raw.config === undefined ? {} : { file: raw.config }),
+    env: process.env,
+    flags: {
+      ...(raw.dataDir === undefined ? {} : { dataDir: raw.dataDir }),
+      ...(raw.port === undefined ? {} : { port: raw.port }),
+      ...(raw.host === undefined ? {} : { host: raw.host }),
+    },
+  });
+}
+
 /** The daemon's options from the loaded configuration and secrets. */
 export function daemonOptionsOf({ config, secrets }: LoadedConfig): DaemonOptions {
   return {
@@ -53,18 +74,10 @@ export function registerRunCommand(program: Command): void {
       'HTTP host (default 127.0.0.1; anything else exposes the API beyond this machine)',
     )
     .exitOverride((error) => process.exit(error.exitCode === 0 ? 0 : RUN_EXIT.badConfig))
-    .action(async (raw: { config?: string; dataDir?: string; port?: string; host?: string }) => {
+    .action(async (raw: ConfigFlags) => {
       let daemon: Daemon;
       try {
-        const loaded = loadDaemonConfig({
-          ...(raw.config === undefined ? {} : { file: raw.config }),
-          env: process.env,
-          flags: {
-            ...(raw.dataDir === undefined ? {} : { dataDir: raw.dataDir }),
-            ...(raw.port === undefined ? {} : { port: raw.port }),
-            ...(raw.host === undefined ? {} : { host: raw.host }),
-          },
-        });
+        const loaded = loadFromCli(raw);
         daemon = await startDaemon(daemonOptionsOf(loaded));
       } catch (error) {
         if (

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/daemon/run.js';
+import { testDaemonOptions } from '../support/daemon.js';
 import { entryIntent } from '../support/intents.js';
 
 const TOKEN = 'dashboard-test-token';
@@ -20,14 +21,7 @@ let dir: string;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'keel-dashboard-'));
-  daemon = await startDaemon({
-    keel: { dataDir: join(dir, 'data'), protection: { requireStops: false } },
-    http: { host: '127.0.0.1', port: 0, bodyLimitBytes: 65_536 },
-    shutdown: { graceMs: 5_000, cancelOpenEntries: false },
-    logging: { level: 'warn', file: false },
-    webhooks: { toleranceSec: 300, sources: {} },
-    secrets: { apiToken: TOKEN },
-  });
+  daemon = await startDaemon(testDaemonOptions(join(dir, 'data'), { secrets: { apiToken: TOKEN } }));
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KILL_SWITCH_CORRELATION_ID } from '../../src/actors/supervisors.js';
 import { startDaemon, type Daemon } from '../../src/daemon/run.js';
+import { testDaemonOptions } from '../support/daemon.js';
 import { STATUS_EXIT } from '../../src/cli/status.command.js';
 import { runKeel } from '../support/cli.js';
 
@@ -18,14 +19,7 @@ let dir: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'keel-status-cli-'));
   // No configured token: the daemon generates one and keeps it in the data dir, where the CLI reads it.
-  daemon = await startDaemon({
-    keel: { dataDir: join(dir, 'data') },
-    http: { host: '127.0.0.1', port: 0, bodyLimitBytes: 65_536 },
-    shutdown: { graceMs: 5_000, cancelOpenEntries: false },
-    logging: { level: 'warn', file: false },
-    webhooks: { toleranceSec: 300, sources: {} },
-    secrets: {},
-  });
+  daemon = await startDaemon(testDaemonOptions(join(dir, 'data')));
 });
 
 afterAll(async () => {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDaemon, type Daemon } from '../../src/daemon/run.js';
+import { testDaemonOptions } from '../support/daemon.js';
 import { entryIntent } from '../support/intents.js';
 
 const TOKEN = 'alerts-test-token';
@@ -29,15 +30,16 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
   const address = hook.address();
   const port = typeof address === 'object' && address !== null ? address.port : 0;
-  daemon = await startDaemon({
-    keel: { dataDir: join(dir, 'data'), protection: { requireStops: false } },
-    http: { host: '127.0.0.1', port: 0, bodyLimitBytes: 65_536 },
-    shutdown: { graceMs: 5_000, cancelOpenEntries: false },
-    logging: { level: 'warn', file: false },
-    webhooks: { toleranceSec: 300, sources: {} },
-    secrets: { apiToken: TOKEN },
-    alerts: { webhook: { url: `http://127.0.0.1:${port}/alerts` }, minIntervalMs: 0, dedupWindowMs: 60_000 },
-  });
+  daemon = await startDaemon(
+    testDaemonOptions(join(dir, 'data'), {
+      secrets: { apiToken: TOKEN },
+      alerts: {
+        webhook: { url: `http://127.0.0.1:${port}/alerts` },
+        minIntervalMs: 0,
+        dedupWindowMs: 60_000,
+      },
+    }),
+  );
 });
 
 afterAll(async () => {

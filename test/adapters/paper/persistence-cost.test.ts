@@ -12,11 +12,11 @@ import {
   STATE_FILE,
   paperWritesOfLastCommit,
   readPaperState,
-  type PaperState,
 } from '../../../src/adapters/venue/paper/paper.store.js';
 import { openPaperVenue, type PaperVenue } from '../../../src/adapters/venue/paper/paper.venue.js';
 import { ManualClock } from '../../support/manual-clock.js';
 import { SYMBOL, order, script, valueOf } from './paper-support.js';
+import { legacyState } from '../../support/paper-history.js';
 
 const HISTORY = 20_000;
 const symbols = { [SYMBOL]: { start: 100, volatility: 0, tickSize: 0.1, stepSize: 0.001 } };
@@ -36,64 +36,6 @@ function open(dir: string, clock = new ManualClock(0)): PaperVenue {
   const venue = openPaperVenue({ seed: 3, clock, dataDir: dir, symbols });
   cleanups.unshift(() => venue.close());
   return venue;
-}
-
-/**
- * A state as an earlier keel would have saved it after `count` filled market buys: one order, one
- * fill and two log lines each. Written by hand so a long history costs no fsync per order to build.
- */
-function legacyState(count: number): PaperState {
-  const state: PaperState = {
-    version: 1,
-    seq: 2 * count,
-    lastStepAt: 0,
-    priceRandom: 17,
-    faultRandom: 29,
-    prices: { [SYMBOL]: 100 },
-    orders: [],
-    positions: {},
-    fills: [],
-    log: [],
-  };
-  for (let index = 0; index < count; index += 1) {
-    const base = {
-      clientOrderId: `H-${index}`,
-      venueOrderId: String(2 * index + 1),
-      symbol: SYMBOL,
-    };
-    state.orders.push({
-      ...base,
-      side: 'buy',
-      type: 'market',
-      status: 'FILLED',
-      qty: 0.001,
-      filledQty: 0.001,
-      avgFillPrice: 100,
-      reduceOnly: false,
-      closePosition: false,
-      conditional: false,
-      updatedAt: 0,
-    });
-    const fill = {
-      ...base,
-      tradeId: `T${2 * index + 2}`,
-      side: 'buy' as const,
-      qty: 0.001,
-      price: 100,
-      fee: 0.00004,
-      ts: 0,
-    };
-    state.fills.push(fill);
-    state.log.push({ kind: 'order.accepted', ...base, ts: 0 }, { kind: 'order.filled', fill });
-  }
-  state.positions[SYMBOL] = {
-    symbol: SYMBOL,
-    qty: count * 0.001,
-    entryPrice: 100,
-    realizedPnl: 0,
-    updatedAt: 0,
-  };
-  return state;
 }
 
 /** A data dir holding `count` orders of history, migrated from a legacy state file. */
