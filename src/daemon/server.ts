@@ -54,6 +54,8 @@ const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1_000).default(100),
 });
 
+const accountParamsSchema = z.strictObject({ account: z.string().trim().min(1).max(128) });
+
 const killSchema = z.strictObject({
   reason: z.string().min(1).max(500),
   by: z.string().min(1).max(128).default('api'),
@@ -294,6 +296,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.get('/v1/positions', (_request, reply) =>
     reply.send({ positions: keel.positions(), beliefs: keel.beliefs(), protection: keel.protection() }),
   );
+
+  // The account's portfolio: positions, realised and unrealised PnL and fees, marked at the venue's last prices.
+  app.get('/v1/pnl/:account', (request, reply) => {
+    const { account } = parseBody(accountParamsSchema, request.params);
+    return reply.send(keel.pnl(account));
+  });
 
   app.get('/v1/belief', (_request, reply) =>
     reply.send({ ...keel.beliefState(), killSwitch: keel.killSwitch.view() }),

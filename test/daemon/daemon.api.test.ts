@@ -147,6 +147,10 @@ describe('the daemon API', () => {
     );
     expect(exit.json.status).not.toBe('FAILED');
     await until(() => daemon.keel.get('kill-exit')?.status === 'EXECUTED');
+    const pnl = await call('GET', '/v1/pnl/main');
+    expect(pnl.status).toBe(200);
+    expect(pnl.json).toMatchObject({ account: 'main', totals: { fees: expect.any(Number) as number } });
+    expect(pnl.json.totals.fees).toBeGreaterThan(0);
     const reset = await call('POST', '/v1/kill/reset', { reason: 'drill over', by: 'ops' });
     expect(reset.json.view).toEqual({ tripped: false });
     expect((await call('GET', '/v1/belief')).json.killSwitch.lastReset).toMatchObject({ by: 'ops' });
