@@ -19,13 +19,25 @@ export type RetryJitter = z.infer<typeof retryJitterSchema>;
 
 export const retryPolicySchema = z.strictObject({
   /** Calls in total, the first one included; at least 1. */
-  maxAttempts: z.number().int().min(1),
+  maxAttempts: z.number().int().min(1).describe('Calls in total, the first one included; at least 1.'),
   /** Time budget from the first call (ms); no wait is started that would end past it. */
-  maxElapsedMs: z.number().int().nonnegative(),
+  maxElapsedMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('Time budget from the first call (ms); no wait is started that would end past it.'),
   /** The step before the second call (ms); it doubles for each call after that. */
-  baseDelayMs: z.number().int().nonnegative(),
+  baseDelayMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('The step before the second call (ms); it doubles for each call after that.'),
   /** The largest step (ms); only a venue's Retry-After may ask for a longer wait. */
-  maxDelayMs: z.number().int().nonnegative(),
+  maxDelayMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe("The largest step (ms); only a venue's Retry-After may ask for a longer wait."),
   jitter: retryJitterSchema,
 });
 export type RetryPolicy = z.infer<typeof retryPolicySchema>;

@@ -10,13 +10,35 @@ import { isProtectiveExit, type Intent } from './intent.schema.js';
 
 export const riskLimitsSchema = z.strictObject({
   /** Largest notional (quantity × price, quote currency) of one entry order. */
-  maxNotional: z.number().positive().finite().optional(),
+  maxNotional: z
+    .number()
+    .positive()
+    .finite()
+    .optional()
+    .describe('Largest notional (quantity × price, quote currency) of one entry order.'),
   /** Largest absolute position per symbol an entry may build, counting what it would add. */
-  maxPositionQty: z.number().positive().finite().optional(),
+  maxPositionQty: z
+    .number()
+    .positive()
+    .finite()
+    .optional()
+    .describe('Largest absolute position per symbol an entry may build, counting what it would add.'),
   /** Realised loss since 00:00 UTC at which entries stop for the rest of the day (a positive number). */
-  maxDailyLoss: z.number().positive().finite().optional(),
+  maxDailyLoss: z
+    .number()
+    .positive()
+    .finite()
+    .optional()
+    .describe(
+      'Realised loss since 00:00 UTC at which entries stop for the rest of the day (a positive number).',
+    ),
   /** Seconds a strategy must wait between entries on one symbol. */
-  entryCooldownSec: z.number().nonnegative().finite().optional(),
+  entryCooldownSec: z
+    .number()
+    .nonnegative()
+    .finite()
+    .optional()
+    .describe('Seconds a strategy must wait between entries on one symbol.'),
 });
 export type RiskLimits = z.infer<typeof riskLimitsSchema>;
 
