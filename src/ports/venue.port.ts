@@ -39,6 +39,11 @@ export interface VenueOrder {
   closePosition: boolean;
   /** Conditional (stop / take-profit) orders live in a separate book on Binance (algo orders). */
   conditional: boolean;
+  /**
+   * A triggered conditional order's own engine order id (Binance's `actualOrderId`, ALGO_UPDATE
+   * `ai`): its fills carry this id, and are linked back to the conditional order through it.
+   */
+  triggeredOrderId?: string;
   updatedAt: number;
 }
 

@@ -6,6 +6,7 @@
  * on the stream. Tests a venue cannot run are skipped by id with a reason, never silently.
  */
 import { describe, expect, it } from 'vitest';
+import type { PaperFaults } from '../../src/adapters/venue/paper/faults.js';
 import type {
   SubmitOrder,
   VenueCapabilities,
@@ -24,13 +25,29 @@ export interface VenueContractHarness {
   restingBuyPrice(): number;
   /** Lets the venue make progress for `ms` (paper: move the clock; live: wait). */
   settle(ms: number): Promise<void>;
+  /** The symbol's last price. */
+  price(): number;
+  /**
+   * Moves the symbol's last price, matching what it crosses (resting limits fill, conditional
+   * orders trigger). Absent on a real venue, whose market nobody moves: those tests are skipped.
+   */
+  setPrice?(price: number): Promise<void>;
+  /** Cuts the stream connection as a network failure would. Absent where that cannot be done. */
+  cutStream?(): Promise<void>;
   close?(): Promise<void>;
+}
+
+/** What a test asks of a fresh venue: injected faults and thin liquidity, where the venue can. */
+export interface VenueContractSetup {
+  faults?: PaperFaults;
+  /** Base quantity that can trade per price step, so an order fills in parts. */
+  liquidityPerStep?: number;
 }
 
 export interface VenueContractOptions {
   /** Shown in the suite's title. */
   name: string;
-  create(): VenueContractHarness | Promise<VenueContractHarness>;
+  create(setup: VenueContractSetup): VenueContractHarness | Promise<VenueContractHarness>;
   /** What the adapter claims; the suite checks the claim against the adapter's own. */
   capabilities: VenueCapabilities;
   skip?: { reason: string; tests: VenueContractTest[] }[];
@@ -79,7 +96,7 @@ export function runVenueContract(options: VenueContractOptions): void {
   ): void => {
     if (skipped.has(name)) return;
     it(name, async () => {
-      const harness = await options.create();
+      const harness = await options.create({});
       try {
         await body(harness);
       } finally {

@@ -186,6 +186,15 @@ export class PaperVenue implements VenuePort {
     this.dice = new FaultDice(options.faults ?? {}, this.faultRandom);
   }
 
+  /** Every listed symbol with its filters and last price, for an exchange-info answer. */
+  listing(): { symbol: string; rules: SymbolRules; price: number }[] {
+    return Object.entries(this.symbols).map(([symbol, listed]) => ({
+      symbol,
+      rules: { ...DEFAULT_SYMBOL_RULES, ...pickRules(listed) },
+      price: this.state.prices[symbol] ?? listed.start,
+    }));
+  }
+
   /** The last traded price of `symbol`. */
   price(symbol: string): number | undefined {
     return this.state.prices[symbol];
@@ -211,6 +220,31 @@ export class PaperVenue implements VenuePort {
    */
   autoStep(): { cancel(): void } {
     return this.options.clock.setInterval(() => this.sync(), this.stepMs);
+  }
+
+  /**
+   * Moves `symbol`'s last price to `price` at the clock's now, as a trade there would, and matches
+   * what it crosses: resting limits fill and conditional orders trigger. For tests and scripted
+   * markets that need a trigger to happen at a known moment, not whenever the walk gets there.
+   */
+  setPrice(symbol: string, price: number): void {
+    if (!(price > 0) || this.state.prices[symbol] === undefined) {
+      throw new RangeError(`setPrice needs a listed symbol and a positive price, got ${symbol} ${price}`);
+    }
+    this.state.prices[symbol] = price;
+    this.liquidityLeft.set(symbol, this.options.liquidityPerStep ?? Number.POSITIVE_INFINITY);
+    this.matchSymbol(symbol, price, this.options.clock.now());
+    this.dirty = true;
+    this.settle(undefined);
+  }
+
+  /**
+   * Reports a stream gap to every subscriber, as a dropped connection would: nothing is lost
+   * here, but a consumer cannot know that and must reconcile.
+   */
+  disconnectStream(reason = 'stream connection dropped'): void {
+    this.queue({ kind: 'gap', reason, ts: this.options.clock.now() }, this.options.clock.now());
+    this.settle(undefined);
   }
 
   /** Releases the data dir's database; the venue must not be called afterwards. */
@@ -432,6 +466,11 @@ export class PaperVenue implements VenuePort {
     });
     this.state.prices[symbol] = last;
     this.liquidityLeft.set(symbol, this.options.liquidityPerStep ?? Number.POSITIVE_INFINITY);
+    this.matchSymbol(symbol, last, now);
+  }
+
+  /** Triggers the conditional orders and fills the resting ones that `last` reaches. */
+  private matchSymbol(symbol: string, last: number, now: number): void {
     for (const order of this.live()) {
       if (order.symbol !== symbol) continue;
       if (order.conditional && !order.triggered) {
@@ -456,6 +495,7 @@ export class PaperVenue implements VenuePort {
     order.triggered = true;
     this.changed.add(order);
     const triggeredOrderId = String(++this.state.seq);
+    order.triggeredOrderId = triggeredOrderId;
     this.state.log.push({
       kind: 'order.triggered',
       clientOrderId: order.clientOrderId,
@@ -680,6 +720,15 @@ export class PaperVenue implements VenuePort {
     this.flush();
     return result;
   }
+}
+
+function pickRules(listed: PaperSymbol): Partial<SymbolRules> {
+  const rules: Partial<SymbolRules> = {};
+  if (listed.tickSize !== undefined) rules.tickSize = listed.tickSize;
+  if (listed.stepSize !== undefined) rules.stepSize = listed.stepSize;
+  if (listed.minQty !== undefined) rules.minQty = listed.minQty;
+  if (listed.minNotional !== undefined) rules.minNotional = listed.minNotional;
+  return rules;
 }
 
 function timeout(): VenueFailure {
