@@ -159,6 +159,7 @@ export class PaperVenue implements VenuePort {
    * order never becomes live again once done, so dropping done ones lazily is exact.
    */
   private maybeLive: Set<PaperOrder> | null = null;
+  private byVenueOrderId: Map<string, PaperOrder> | null = null;
   private replies = 0;
   /** Orders this call changed in place, so the store rewrites their rows and no others. */
   private readonly changed = new Set<PaperOrder>();
@@ -193,6 +194,33 @@ export class PaperVenue implements VenuePort {
       rules: { ...DEFAULT_SYMBOL_RULES, ...pickRules(listed) },
       price: this.state.prices[symbol] ?? listed.start,
     }));
+  }
+
+  /** The newest order under `clientOrderId` on `symbol`, read at once (no fault dice, no latency). */
+  order(symbol: string, clientOrderId: string): VenueOrder | undefined {
+    const found = this.latest(symbol, clientOrderId);
+    return found ? this.copy(found) : undefined;
+  }
+
+  /** Every fill of the order under `clientOrderId` on `symbol`, oldest first, read at once. */
+  tradesOf(symbol: string, clientOrderId: string): VenueFill[] {
+    return this.state.fills
+      .filter((fill) => fill.symbol === symbol && fill.clientOrderId === clientOrderId)
+      .map((fill) => ({ ...fill }));
+  }
+
+  /**
+   * The order a venue order id names: an order's own id, or the engine order a triggered
+   * conditional became (`triggered: true` then), as Binance looks orders up by `orderId`.
+   */
+  orderByVenueOrderId(venueOrderId: string): { order: VenueOrder; triggered: boolean } | undefined {
+    if (this.byVenueOrderId === null) {
+      this.byVenueOrderId = new Map();
+      for (const order of this.state.orders) this.indexVenueIds(order);
+    }
+    const found = this.byVenueOrderId.get(venueOrderId);
+    if (!found) return undefined;
+    return { order: this.copy(found), triggered: found.triggeredOrderId === venueOrderId };
   }
 
   /** The last traded price of `symbol`. */
@@ -371,6 +399,7 @@ export class PaperVenue implements VenuePort {
     this.state.orders.push(order);
     this.newest?.set(`${order.symbol} ${order.clientOrderId}`, order);
     this.maybeLive?.add(order);
+    if (this.byVenueOrderId) this.indexVenueIds(order);
     this.state.log.push({
       kind: 'order.accepted',
       clientOrderId: order.clientOrderId,
@@ -496,6 +525,7 @@ export class PaperVenue implements VenuePort {
     this.changed.add(order);
     const triggeredOrderId = String(++this.state.seq);
     order.triggeredOrderId = triggeredOrderId;
+    if (this.byVenueOrderId) this.indexVenueIds(order);
     this.state.log.push({
       kind: 'order.triggered',
       clientOrderId: order.clientOrderId,
@@ -682,6 +712,11 @@ export class PaperVenue implements VenuePort {
       for (const order of this.state.orders) this.newest.set(`${order.symbol} ${order.clientOrderId}`, order);
     }
     return this.newest.get(`${symbol} ${clientOrderId}`);
+  }
+
+  private indexVenueIds(order: PaperOrder): void {
+    this.byVenueOrderId?.set(order.venueOrderId, order);
+    if (order.triggeredOrderId !== undefined) this.byVenueOrderId?.set(order.triggeredOrderId, order);
   }
 
   private live(): PaperOrder[] {
