@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { registerConfigCommands } from './config.command.js';
+import { registerPaperVenueCommand } from './paper-venue.command.js';
 import { registerReplayCommand } from './replay.command.js';
 import { registerRunCommand } from './run.command.js';
 import { registerSimulateCommand } from './simulate.command.js';
@@ -24,6 +25,7 @@ registerVizCommand(program);
 registerStatusCommands(program);
 registerRunCommand(program);
 registerConfigCommands(program);
+registerPaperVenueCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

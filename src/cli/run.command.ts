@@ -58,6 +58,8 @@ export function daemonOptionsOf({ config, secrets }: LoadedConfig): DaemonOption
       ...(secrets.webhookSecret === undefined ? {} : { webhookSecret: secrets.webhookSecret }),
       ...(secrets.telegramBotToken === undefined ? {} : { telegramBotToken: secrets.telegramBotToken }),
       webhookSecrets: secrets.webhookSecrets,
+      ...(secrets.venueApiKey === undefined ? {} : { venueApiKey: secrets.venueApiKey }),
+      ...(secrets.venueApiSecret === undefined ? {} : { venueApiSecret: secrets.venueApiSecret }),
     },
   };
 }

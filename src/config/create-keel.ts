@@ -24,13 +24,15 @@ import {
 } from '../actors/supervisors.js';
 import { systemClock } from '../adapters/clock/system.clock.js';
 import { openSqliteStore } from '../adapters/store/sqlite.store.js';
+import { CCXT_EXCHANGES } from '../adapters/venue/ccxt/ccxt.client.js';
+import { openCcxtVenue, type CcxtVenue, type VenueCredentials } from '../adapters/venue/ccxt/index.js';
 import { paperOptionsSchema } from '../adapters/venue/paper/paper.schema.js';
 import {
   openPaperVenue,
   type PaperVenue,
   type PaperVenueOptions,
 } from '../adapters/venue/paper/paper.venue.js';
-import { ERROR_CODES } from '../domain/errors.js';
+import { ERROR_CODES, KeelError } from '../domain/errors.js';
 import { parseIntent } from '../domain/intent.schema.js';
 import type { IntentResult } from '../domain/intent-result.schema.js';
 import { parseOrThrow } from '../domain/parse.js';
@@ -63,6 +65,47 @@ const orderLimitsSchema = z.strictObject({
 
 /** The paper venue, keel's embedded default: deterministic from its seed. */
 const paperVenueConfigSchema = paperOptionsSchema.extend({ kind: z.literal('paper') }).strict();
+
+/** A live venue through ccxt; its API key and secret come only from the environment. */
+const ccxtVenueConfigSchema = z.strictObject({
+  kind: z.literal('ccxt'),
+  exchange: z
+    .enum(CCXT_EXCHANGES)
+    .default('binanceusdm')
+    .describe('The ccxt exchange: `binanceusdm` (the reference venue), `bybit` or `okx` (polling only).'),
+  sandbox: z
+    .boolean()
+    .default(false)
+    .describe("The exchange's test network (Binance: the futures testnet) instead of real money."),
+  urls: z
+    .strictObject({
+      rest: z
+        .url({ protocol: /^https?$/ })
+        .optional()
+        .describe('REST base, e.g. `http://127.0.0.1:7421` for `keel paper-venue`.'),
+      ws: z
+        .url({ protocol: /^wss?$/ })
+        .optional()
+        .describe('WebSocket base for the user data stream.'),
+      streamPath: z
+        .string()
+        .regex(/^\/.*\{listenKey\}/, 'must start with / and contain {listenKey}')
+        .optional()
+        .describe('User stream path (default `/private/ws/{listenKey}`; testnet `/ws/{listenKey}`).'),
+    })
+    .optional()
+    .describe("Base URLs replacing the exchange's, for `keel paper-venue` or a proxy."),
+  recvWindowMs: z.number().int().min(1).max(60_000).optional().describe('Binance recvWindow (default 5000).'),
+  timeoutMs: z
+    .number()
+    .int()
+    .min(100)
+    .max(120_000)
+    .optional()
+    .describe('Per-request timeout (default 10000).'),
+});
+
+const venueConfigSchema = z.discriminatedUnion('kind', [paperVenueConfigSchema, ccxtVenueConfigSchema]);
 
 const nonNegative = z.number().nonnegative();
 const haltMs = z.number().int().positive().optional();
@@ -289,10 +332,10 @@ export const keelConfigSchema = z.strictObject({
       '`strict` logs refused lifecycle events as errors (tests, CI); `lenient` as warnings (the daemon).',
     ),
   /** The venue; the paper venue keeps its own state in `venue.dataDir` (default `<dataDir>/paper`). */
-  venue: paperVenueConfigSchema
+  venue: venueConfigSchema
     .default({ kind: 'paper', seed: 1 })
     .describe(
-      'The venue; the paper venue keeps its own state in `venue.dataDir` (default `<dataDir>/paper`).',
+      'The venue: `kind: paper` (embedded; state in `venue.dataDir`, default `<dataDir>/paper`) or `kind: ccxt` (live; keys from KEEL_VENUE_API_KEY / KEEL_VENUE_API_SECRET).',
     ),
   risk: riskLimitsSchema.default({}),
   guard: executionGuardSchema.default({ oneLiveEntryPerStrategySymbol: true }),
@@ -385,6 +428,8 @@ export interface KeelOverrides {
   /** A number in [0, 1): retry jitter. */
   random?: () => number;
   guardView?: () => { killSwitch: KillSwitchView; knobs: GuardKnobs };
+  /** A live venue's keys; default: KEEL_VENUE_API_KEY, KEEL_VENUE_API_SECRET (and KEEL_VENUE_API_PASSWORD for OKX). */
+  venueCredentials?: VenueCredentials;
 }
 
 /** The runtime's operations, with `submit` taking raw input (parsed here) and start-up already done. */
@@ -487,10 +532,35 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
   const clock = overrides.clock ?? systemClock;
   const store = overrides.store ?? openSqliteStore({ dataDir: parsed.dataDir });
   let paper: PaperVenue | null = null;
+  let liveVenue: CcxtVenue | null = null;
   let stepper: { cancel(): void } | null = null;
   let venue: VenuePort;
   if (overrides.venue) {
     venue = overrides.venue;
+  } else if (parsed.venue.kind === 'ccxt') {
+    const credentials = overrides.venueCredentials ?? credentialsFromEnvironment();
+    if (!credentials) {
+      throw new KeelError(
+        ERROR_CODES.badConfig,
+        'venue.kind ccxt needs KEEL_VENUE_API_KEY and KEEL_VENUE_API_SECRET in the environment (keys never live in the config file)',
+      );
+    }
+    const { kind: _kind, urls, ...live } = parsed.venue;
+    const opened = openCcxtVenue({
+      ...withoutUndefined(live),
+      exchange: live.exchange,
+      ...(urls === undefined ? {} : { urls: withoutUndefined(urls) }),
+      ...credentials,
+      clock,
+      ...(overrides.logger === undefined ? {} : { logger: overrides.logger.child({ venue: live.exchange }) }),
+    });
+    const markets = await opened.loadMarkets();
+    if (!markets.ok) {
+      // Trading works without market rules; only stop prices go unrounded to the tick.
+      overrides.logger?.warn({ err: markets.message }, 'could not load the venue market rules');
+    }
+    venue = opened;
+    liveVenue = opened;
   } else {
     const { kind: _kind, ...paperOptions } = parsed.venue;
     paper = openPaperVenue({
@@ -615,6 +685,7 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
     recovery = await runtime.start();
   } catch (error) {
     stepper?.cancel();
+    liveVenue?.close();
     await runtime.close();
     await supervisors.idle();
     supervisors.stop();
@@ -666,12 +737,22 @@ export async function createKeel(config: KeelConfigInput = {}, overrides: KeelOv
       stepper?.cancel();
       protectionManager.stop();
       await runtime.close();
+      liveVenue?.close();
       await protectionManager.idle();
       await supervisors.idle();
       supervisors.stop();
       if (!overrides.store) await store.close();
     },
   };
+}
+
+/** The live venue's keys from the environment, or null when either is missing. */
+function credentialsFromEnvironment(): VenueCredentials | null {
+  const apiKey = process.env.KEEL_VENUE_API_KEY;
+  const secret = process.env.KEEL_VENUE_API_SECRET;
+  if (!apiKey || !secret) return null;
+  const password = process.env.KEEL_VENUE_API_PASSWORD;
+  return { apiKey, secret, ...(password ? { password } : {}) };
 }
 
 /** zod leaves absent optional keys out, but types them `T | undefined`; this says so to the compiler. */

@@ -366,6 +366,8 @@ export interface ConfigKey {
   key: string;
   default: string;
   description: string;
+  /** Set on a union's non-default kinds (the ccxt venue): the union's own key, e.g. `keel.venue`. */
+  alternativeOf?: string;
 }
 
 function describeDefault(schema: z.ZodType): string {
@@ -389,18 +391,55 @@ function describeDefault(schema: z.ZodType): string {
  * Every leaf key of the schema with its default and description: the README's and `keel init`'s
  * configuration reference, generated so that it cannot drift from what zod accepts.
  */
-export function configKeys(schema: z.ZodType = daemonConfigSchema, prefix = ''): ConfigKey[] {
+export function configKeys(
+  schema: z.ZodType = daemonConfigSchema,
+  prefix = '',
+  unions: 'all' | 'first' = 'all',
+): ConfigKey[] {
   const shape = objectShape(schema);
   if (shape === null)
     return [{ key: prefix, default: describeDefault(schema), description: schema.description ?? '' }];
   const keys: ConfigKey[] = [];
   for (const [key, child] of Object.entries(shape)) {
     const path = prefix === '' ? key : `${prefix}.${key}`;
+    const options = unionOptions(child);
+    if (options !== null) {
+      // One block per kind (the venue: paper or ccxt), each key labelled with the kind it belongs to.
+      for (const [index, option] of (unions === 'first' ? options.slice(0, 1) : options).entries()) {
+        const kind = objectShape(option)?.kind;
+        const label = kind === undefined ? '' : `(${String(literalOf(kind))}) `;
+        const rows = configKeys(option, path, unions).map((row) => ({
+          ...row,
+          description: `${label}${row.description}`.trim(),
+          ...(index > 0 ? { alternativeOf: path } : {}),
+        }));
+        keys.push(...rows);
+      }
+      continue;
+    }
     const nested = objectShape(child);
-    if (nested !== null && Object.keys(nested).length > 0) keys.push(...configKeys(child, path));
+    if (nested !== null && Object.keys(nested).length > 0) keys.push(...configKeys(child, path, unions));
     else keys.push({ key: path, default: describeDefault(child), description: child.description ?? '' });
   }
   return keys;
+}
+
+/** The options of a (discriminated) union under wrappers, or null when the schema is not one. */
+function unionOptions(schema: z.ZodType): z.ZodType[] | null {
+  let current: z.ZodType = schema;
+  for (;;) {
+    const def = (
+      current as unknown as { _zod: { def: { type: string; innerType?: z.ZodType; options?: z.ZodType[] } } }
+    )._zod.def;
+    if (def.type === 'union') return def.options ?? null;
+    if (def.innerType === undefined) return null;
+    current = def.innerType;
+  }
+}
+
+function literalOf(schema: z.ZodType): unknown {
+  const def = (schema as unknown as { _zod: { def: { values?: unknown[] } } })._zod.def;
+  return def.values?.[0];
 }
 
 /** The reference as a markdown table. */
@@ -423,6 +462,14 @@ export function renderConfigTemplate(): string {
   ];
   let open: string[] = [];
   for (const row of configKeys()) {
+    if (row.alternativeOf !== undefined) {
+      // Another kind of a union (the ccxt venue) stays a comment even when the file is uncommented:
+      // its keys cannot sit beside the default kind's.
+      const depth = row.alternativeOf.split('.').length;
+      const rest = row.key.slice(row.alternativeOf.length + 1);
+      lines.push(`#${'  '.repeat(depth)} ## ${rest}: ${row.default}   # ${row.description}`);
+      continue;
+    }
     const path = row.key.split('.');
     const parents = path.slice(0, -1);
     let shared = 0;

@@ -28,6 +28,8 @@ import { buildServer } from './server.js';
 import { createStreamHub, type StreamHub } from './stream.js';
 import { createWebhookVerifier } from './webhook.js';
 
+/** A network venue stream silent for longer than this makes keel not ready (heartbeats arrive every 30 s). */
+const STREAM_FRESH_MS = 90_000;
 export const KEEL_VERSION = '0.1.0';
 
 export interface DaemonOptions {
@@ -42,6 +44,9 @@ export interface DaemonOptions {
     webhookSecret?: string;
     webhookSecrets?: Record<string, string>;
     telegramBotToken?: string;
+    /** A live venue's keys (KEEL_VENUE_API_KEY / KEEL_VENUE_API_SECRET). */
+    venueApiKey?: string;
+    venueApiSecret?: string;
   };
   /** Alert channels beside the log and the stream, rate-limited and deduplicated. */
   alerts?: {
@@ -183,6 +188,9 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     logger,
     notifier: { notify },
     ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.secrets.venueApiKey !== undefined && options.secrets.venueApiSecret !== undefined
+      ? { venueCredentials: { apiKey: options.secrets.venueApiKey, secret: options.secrets.venueApiSecret } }
+      : {}),
   });
   const daemonMetrics = createDaemonMetrics(keel);
   metrics = daemonMetrics;
@@ -261,9 +269,24 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     readiness() {
       const status = keel.reconcileStatus();
       const reconciled = status === null || (status.cycle >= 1 && status.lastFetchFailure === null);
-      const stream =
-        keel.paper !== null ? 'in process' : keel.venue.capabilities.stream ? 'subscribed' : 'polling';
-      return { ready: reconciled, checks: { recovered: true, reconciled, venueStream: stream } };
+      const health = keel.venue.streamHealth?.();
+      if (health === undefined) {
+        const stream =
+          keel.paper !== null ? 'in process' : keel.venue.capabilities.stream ? 'subscribed' : 'polling';
+        return { ready: reconciled, checks: { recovered: true, reconciled, venueStream: stream } };
+      }
+      // A network stream is trusted only while connected and heard from recently (events or heartbeats).
+      const fresh =
+        health.connected && health.lastFrameAt !== null && Date.now() - health.lastFrameAt <= STREAM_FRESH_MS;
+      return {
+        ready: reconciled && fresh,
+        checks: {
+          recovered: true,
+          reconciled,
+          venueStream: fresh ? 'connected' : health.connected ? 'silent' : 'disconnected',
+          venueStreamGaps: String(health.gaps),
+        },
+      };
     },
     dashboardHtml: renderDashboard,
     now: () => Date.now(),

@@ -123,4 +123,14 @@ export interface VenuePort {
   positions(): Promise<VenueResult<VenuePosition[]>>;
   fillsSince(sinceTs: number, symbol?: string): Promise<VenueResult<VenueFill[]>>;
   subscribe(onMessage: (message: VenueStreamMessage) => void): VenueSubscription;
+  /** A network stream's state, for readiness: absent for an in-process venue. */
+  streamHealth?(): VenueStreamHealth;
+}
+
+export interface VenueStreamHealth {
+  connected: boolean;
+  /** When the last frame (event or heartbeat) arrived, ms; null before the first. */
+  lastFrameAt: number | null;
+  /** Gaps reported so far. */
+  gaps: number;
 }

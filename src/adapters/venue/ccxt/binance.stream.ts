@@ -188,7 +188,7 @@ export class BinanceUserStream {
         const since = this.outageSince;
         this.outageSince = null;
         this.reportGap(
-          `user stream restored after ${this.options.clock.now() - since} ms; events may have been lost`,
+          `user stream (re)connected after ${this.options.clock.now() - since} ms without a connection; events in between may have been missed`,
         );
       }
       lifetime = this.timer(

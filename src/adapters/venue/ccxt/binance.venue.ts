@@ -147,6 +147,10 @@ export class BinanceUsdmVenue implements VenuePort {
     return this.stream.status();
   }
 
+  streamHealth(): UserStreamStatus {
+    return this.stream.status();
+  }
+
   /** Drops the user stream as a network failure would; it reconnects and reports the gap. */
   interruptStream(reason?: string): void {
     this.stream.interrupt(reason);

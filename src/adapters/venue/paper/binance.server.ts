@@ -152,6 +152,8 @@ const amendSchema = z.object({
   price: decimalParam,
 });
 
+const priceSchema = z.object({ symbol: z.string().min(1), price: decimalParam.refine((value) => value > 0) });
+
 const tradesSchema = z.object({
   symbol: z.string().min(1),
   startTime: z.string().regex(/^\d+$/).transform(Number).optional(),
@@ -382,6 +384,18 @@ export async function startPaperVenueServer(options: PaperVenueServerOptions): P
       security: 'SIGNED',
       weight: 30,
       handle: () => ok({ dualSidePosition: false }),
+    },
+    // Paper-only controls, signed like trading calls: move the market, cut the user streams.
+    { method: 'POST', path: '/paper/v1/price', security: 'SIGNED', weight: 1, handle: movePrice },
+    {
+      method: 'POST',
+      path: '/paper/v1/streams/drop',
+      security: 'SIGNED',
+      weight: 1,
+      handle: () => {
+        dropStreams();
+        return ok({});
+      },
     },
     {
       method: 'POST',
@@ -644,6 +658,14 @@ export async function startPaperVenueServer(options: PaperVenueServerOptions): P
         .filter((order) => order.conditional && order.triggeredOrderId === undefined)
         .map((order) => algoOrderJson(order)),
     );
+  }
+
+  function movePrice(params: Params): Answer {
+    const parsed = parse(priceSchema, params);
+    if (!parsed.ok) return parsed.answer;
+    if (venue.price(parsed.value.symbol) === undefined) return refusal(binanceFailure(-1121));
+    venue.setPrice(parsed.value.symbol, parsed.value.price);
+    return ok({ symbol: parsed.value.symbol, price: decimal(venue.price(parsed.value.symbol) ?? 0) });
   }
 
   function allAlgoOrders(params: Params): Answer {

@@ -14,7 +14,7 @@ const trigger = {
   probability: z.number().min(0).max(1).optional(),
 };
 
-const faultsSchema = z.strictObject({
+export const faultsSchema = z.strictObject({
   submitTimeoutLanded: z.strictObject(trigger).optional(),
   submitTimeoutLost: z.strictObject(trigger).optional(),
   executionUnknown: z.strictObject({ ...trigger, landed: z.boolean().optional() }).optional(),
