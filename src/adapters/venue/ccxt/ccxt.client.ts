@@ -25,7 +25,7 @@ export const CCXT_EXCHANGES = ['binanceusdm', 'bybit', 'okx'] as const;
 export type CcxtExchangeId = (typeof CCXT_EXCHANGES)[number];
 
 /** The raw answer behind a failed call, attached to the error ccxt throws. */
-interface RawAnswer {
+export interface RawAnswer {
   httpStatus: number;
   code?: number | string;
   message: string;
@@ -102,6 +102,16 @@ function numericCode(code: number | string): number | string {
 function headerOf(headers: Headers, name: string): string | undefined {
   const entry = Object.entries(headers).find(([key]) => key.toLowerCase() === name);
   return entry?.[1];
+}
+
+/**
+ * An error standing for the venue's own refusal of something ccxt refuses before sending (an
+ * unlisted market): keel's error handling then reads the venue's status, code and message.
+ */
+export function refusalAsTheVenueAnswers(answer: RawAnswer): Error {
+  const error = new ccxt.BadRequest(answer.message);
+  (error as unknown as Record<symbol, unknown>)[RAW] = answer;
+  return error;
 }
 
 const NETWORK_CODE = /\b(E[A-Z]{3,}|UND_ERR_[A-Z_]+)\b/;

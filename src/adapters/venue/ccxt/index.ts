@@ -8,6 +8,7 @@ import type { LoggerPort } from '../../../ports/logger.port.js';
 import type { VenuePort, VenueResult } from '../../../ports/venue.port.js';
 import { BinanceUsdmVenue } from './binance.venue.js';
 import type { CcxtExchangeId } from './ccxt.client.js';
+import { UnifiedCcxtVenue } from './unified.venue.js';
 
 export interface VenueCredentials {
   apiKey: string;
@@ -40,7 +41,9 @@ export interface CcxtVenue extends VenuePort {
  * await venue.loadMarkets();
  */
 export function openCcxtVenue(options: CcxtVenueOptions): CcxtVenue {
-  const { exchange, password: _password, ...rest } = options;
+  const { exchange, password, ...rest } = options;
   if (exchange === 'binanceusdm') return new BinanceUsdmVenue(rest);
-  throw new Error(`no keel adapter for ccxt exchange ${exchange} yet`);
+  // Bybit and OKX: ccxt's unified methods, polled (no user stream), REST bases as ccxt knows them.
+  const { urls: _urls, ...unified } = rest;
+  return new UnifiedCcxtVenue({ exchange, ...unified, ...(password === undefined ? {} : { password }) });
 }

@@ -374,6 +374,34 @@ export async function startPaperVenueServer(options: PaperVenueServerOptions): P
     { method: 'GET', path: '/fapi/v1/userTrades', security: 'SIGNED', weight: 5, handle: userTrades },
     { method: 'GET', path: '/fapi/v2/positionRisk', security: 'SIGNED', weight: 5, handle: positionRisk },
     { method: 'GET', path: '/fapi/v3/positionRisk', security: 'SIGNED', weight: 5, handle: positionRisk },
+    {
+      method: 'GET',
+      path: '/fapi/v1/leverageBracket',
+      security: 'SIGNED',
+      weight: 1,
+      handle: (params) => {
+        // One bracket per symbol: the paper venue has no tiered margin, but clients (ccxt's
+        // fetchPositions) read the brackets before positions.
+        const rows = venue
+          .listing()
+          .filter((entry) => params.symbol === undefined || entry.symbol === params.symbol)
+          .map((entry) => ({
+            symbol: entry.symbol,
+            brackets: [
+              {
+                bracket: 1,
+                initialLeverage: 125,
+                notionalCap: 1_000_000_000,
+                notionalFloor: 0,
+                maintMarginRatio: 0.004,
+                cum: 0,
+              },
+            ],
+          }));
+        if (params.symbol !== undefined && rows.length === 0) return refusal(binanceFailure(-1121));
+        return ok(rows);
+      },
+    },
     { method: 'GET', path: '/fapi/v2/account', security: 'SIGNED', weight: 5, handle: account },
     { method: 'GET', path: '/fapi/v3/account', security: 'SIGNED', weight: 5, handle: account },
     { method: 'GET', path: '/fapi/v2/balance', security: 'SIGNED', weight: 5, handle: balance },
