@@ -3,7 +3,18 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const layers = ['domain', 'ports', 'machines', 'actors', 'adapters', 'config', 'daemon', 'cli', 'viz'];
+const layers = [
+  'domain',
+  'ports',
+  'machines',
+  'actors',
+  'adapters',
+  'config',
+  'daemon',
+  'cli',
+  'viz',
+  'chaos',
+];
 
 /** Relative-import patterns that reach into the named layers, from anywhere under src/. */
 function forbidLayers(names, message) {

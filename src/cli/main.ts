@@ -4,6 +4,7 @@
  * `*.command.ts` file and registers itself on the program here.
  */
 import { Command } from 'commander';
+import { registerChaosCommand } from './chaos.command.js';
 import { registerConfigCommands } from './config.command.js';
 import { registerPaperVenueCommand } from './paper-venue.command.js';
 import { registerReplayCommand } from './replay.command.js';
@@ -26,6 +27,7 @@ registerStatusCommands(program);
 registerRunCommand(program);
 registerConfigCommands(program);
 registerPaperVenueCommand(program);
+registerChaosCommand(program);
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : String(error));

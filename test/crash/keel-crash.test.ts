@@ -28,6 +28,7 @@ import {
   differencesFromReplay,
   disagreementsWithVenue,
   duplicateSubmissions,
+  registryViewOf,
   type RegistryView,
   type ResultView,
 } from '../support/crash-truth.js';
@@ -105,22 +106,6 @@ function runChild(args: CrashChildArgs, kill: KillPoint | undefined): Promise<Ch
 function describeRun(run: ChildRun): string {
   const tail = run.stderr.split('\n').slice(-30).join('\n');
   return `code ${String(run.code)}, signal ${String(run.signal)}, hung ${run.hung}; stderr:\n${tail}`;
-}
-
-function registryViewOf(row: {
-  intentId: string;
-  clientOrderId: string;
-  status: string;
-  tag: string | null;
-  venueOrderId: string | null;
-}): RegistryView {
-  return {
-    intentId: row.intentId,
-    clientOrderId: row.clientOrderId,
-    status: row.status,
-    tag: row.tag,
-    venueOrderId: row.venueOrderId,
-  };
 }
 
 /** The registry and journal a finished run left, read after its last child closed the store. */

@@ -6,17 +6,11 @@
  * least MIN_GAP intents apart, so every restarted child gets some work done before its kill.
  */
 import type { IntentInput } from '../../src/index.js';
+import { seededRandom } from '../../src/chaos/plan.js';
 
-/** mulberry32: a tiny seeded PRNG, enough to make the plan reproducible from one number. */
+/** The crash plan's PRNG is keel chaos's (mulberry32): one number makes the plan reproducible. */
 export function crashRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  return seededRandom(seed);
 }
 
 /** What the child does at one index: cancel earlier limits (idempotent), then submit one intent. */

@@ -314,6 +314,20 @@ export class SqliteStore implements StorePort {
     return this.closing;
   }
 
+  /**
+   * Stops as a killed process would, for chaos runs: writes not yet committed are dropped and
+   * their callers never hear back, nothing more is accepted, and the connection closes without a
+   * last commit. What is on disk is exactly what a SIGKILL at this moment would have left.
+   */
+  abandon(): void {
+    if (this.closing) return;
+    this.accepting = false;
+    this.queue = [];
+    this.closing = Promise.resolve();
+    this.mirror.close();
+    this.db.close();
+  }
+
   private mustGet(intentId: string): RegistryRecord {
     const row = this.statements.getById.get(intentId);
     if (!row)
@@ -381,6 +395,8 @@ export class SqliteStore implements StorePort {
   }
 
   private commitBatch(): void {
+    // Abandoned between scheduling and this turn: the process is gone, nothing commits.
+    if (!this.db.open) return;
     const batch = this.queue;
     this.queue = [];
     let outcomes: { ok: boolean; value: unknown }[];

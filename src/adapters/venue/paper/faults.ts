@@ -45,6 +45,8 @@ export type FaultKind = keyof PaperFaults;
 /** Rolls the dice for each fault kind; scripted counts are spent before any probability. */
 export class FaultDice {
   private readonly remaining = new Map<FaultKind, number>();
+  /** How many times each kind fired: chaos runs report the faults they injected. */
+  readonly fired = new Map<FaultKind, number>();
 
   constructor(
     private readonly faults: PaperFaults,
@@ -62,11 +64,16 @@ export class FaultDice {
     const left = this.remaining.get(kind) ?? 0;
     if (left > 0) {
       this.remaining.set(kind, left - 1);
-      return trigger;
+      return this.count(kind, trigger);
     }
     if (trigger.probability !== undefined && trigger.probability > 0) {
-      return this.random.next() < trigger.probability ? trigger : undefined;
+      return this.random.next() < trigger.probability ? this.count(kind, trigger) : undefined;
     }
     return undefined;
+  }
+
+  private count<T>(kind: FaultKind, trigger: T): T {
+    this.fired.set(kind, (this.fired.get(kind) ?? 0) + 1);
+    return trigger;
   }
 }

@@ -22,7 +22,7 @@ import type {
   VenueStreamMessage,
   VenueSubscription,
 } from '../../../ports/venue.port.js';
-import { FaultDice, type PaperFaults } from './faults.js';
+import { FaultDice, type FaultKind, type PaperFaults } from './faults.js';
 import {
   DEFAULT_SYMBOL_RULES,
   binanceFailure,
@@ -145,7 +145,8 @@ export class PaperVenue implements VenuePort {
   private readonly stepMs: number;
   private readonly priceRandom: SeededRandom;
   private readonly faultRandom: SeededRandom;
-  private readonly dice: FaultDice;
+  private dice: FaultDice;
+  private readonly faultsFired = new Map<FaultKind, number>();
   private readonly liquidityLeft = new Map<string, number>();
   private readonly listeners = new Set<(message: VenueStreamMessage) => void>();
   private pending: PendingMessage[] = [];
@@ -185,6 +186,23 @@ export class PaperVenue implements VenuePort {
     this.priceRandom = seededRandom(this.state.priceRandom);
     this.faultRandom = seededRandom(this.state.faultRandom);
     this.dice = new FaultDice(options.faults ?? {}, this.faultRandom);
+  }
+
+  /**
+   * Replaces the faults from now on (an empty object stops them): a chaos run injects faults for a
+   * while, then lets keel settle on a well-behaved venue. The dice keep their seeded sequence.
+   */
+  setFaults(faults: PaperFaults): void {
+    for (const [kind, count] of this.dice.fired)
+      this.faultsFired.set(kind, (this.faultsFired.get(kind) ?? 0) + count);
+    this.dice = new FaultDice(faults, this.faultRandom);
+  }
+
+  /** How many times each fault fired since the venue opened. */
+  faultCounts(): Partial<Record<FaultKind, number>> {
+    const counts: Partial<Record<FaultKind, number>> = Object.fromEntries(this.faultsFired);
+    for (const [kind, count] of this.dice.fired) counts[kind] = (counts[kind] ?? 0) + count;
+    return counts;
   }
 
   /** Every listed symbol with its filters and last price, for an exchange-info answer. */
