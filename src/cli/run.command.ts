@@ -60,6 +60,7 @@ export function daemonOptionsOf({ config, secrets }: LoadedConfig): DaemonOption
       webhookSecrets: secrets.webhookSecrets,
       ...(secrets.venueApiKey === undefined ? {} : { venueApiKey: secrets.venueApiKey }),
       ...(secrets.venueApiSecret === undefined ? {} : { venueApiSecret: secrets.venueApiSecret }),
+      ...(secrets.venueApiPassword === undefined ? {} : { venueApiPassword: secrets.venueApiPassword }),
     },
   };
 }

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
+import { shownUrl } from '../adapters/notifier/http.notifiers.js';
 import { keelConfigSchema } from '../config/create-keel.js';
 import { BadInputError, ERROR_CODES } from '../domain/errors.js';
 
@@ -16,6 +17,9 @@ const threshold = z.strictObject({
   warnMs: z.number().positive().describe('level warning at or above this latency or staleness (ms)'),
   criticalMs: z.number().positive().describe('level critical at or above this (ms)'),
 });
+
+/** The ingress rate limit's defaults: generous for one bot on loopback, a wall for a flood. */
+export const DEFAULT_RATE_LIMIT = { enabled: true, max: 3_000, windowMs: 60_000 } as const;
 
 /** Everything `keel run` reads. Every key has a default: no file at all runs the embedded defaults. */
 export const daemonConfigSchema = z.strictObject({
@@ -38,6 +42,31 @@ export const daemonConfigSchema = z.strictObject({
         .positive()
         .default(65_536)
         .describe('largest request body; larger ones get 413'),
+      rateLimit: z
+        .strictObject({
+          enabled: z
+            .boolean()
+            .default(DEFAULT_RATE_LIMIT.enabled)
+            .describe(
+              'limit requests per client address (never /healthz, /readyz, /metrics or the dashboard page)',
+            ),
+          max: z
+            .number()
+            .int()
+            .positive()
+            .default(DEFAULT_RATE_LIMIT.max)
+            .describe(
+              'requests one address may make per window, the API and webhooks counted apart; more get 429 with Retry-After',
+            ),
+          windowMs: z
+            .number()
+            .int()
+            .positive()
+            .default(DEFAULT_RATE_LIMIT.windowMs)
+            .describe('the rate-limit window (ms)'),
+        })
+        .prefault({})
+        .describe('ingress rate limit, counted before the token or signature is checked'),
     })
     .prefault({})
     .describe('the HTTP and WebSocket API'),
@@ -100,7 +129,15 @@ export const daemonConfigSchema = z.strictObject({
             .describe('the chat to post to; the bot token comes from KEEL_TELEGRAM_BOT_TOKEN'),
         })
         .optional(),
-      webhook: z.strictObject({ url: z.url().describe('receives each alert as a JSON POST') }).optional(),
+      webhook: z
+        .strictObject({
+          url: z
+            .url()
+            .describe(
+              'receives each alert as a JSON POST; its path and query are kept secret (logs and keel config check show the origin only)',
+            ),
+        })
+        .optional(),
       minIntervalMs: z
         .number()
         .int()
@@ -142,6 +179,8 @@ export const SECRET_VARIABLES = {
   telegramBotToken: 'KEEL_TELEGRAM_BOT_TOKEN',
   venueApiKey: 'KEEL_VENUE_API_KEY',
   venueApiSecret: 'KEEL_VENUE_API_SECRET',
+  /** OKX's API passphrase. */
+  venueApiPassword: 'KEEL_VENUE_API_PASSWORD',
 } as const;
 
 export interface DaemonSecrets {
@@ -152,6 +191,7 @@ export interface DaemonSecrets {
   telegramBotToken?: string;
   venueApiKey?: string;
   venueApiSecret?: string;
+  venueApiPassword?: string;
 }
 
 export interface LoadedConfig {
@@ -356,9 +396,15 @@ export function maskSecrets(secrets: DaemonSecrets): Record<string, string> {
   return shown;
 }
 
-/** The effective configuration as YAML, secrets masked. */
+/**
+ * The effective configuration as YAML, secrets masked: the alert webhook's URL shows its origin only,
+ * since a hook's path or query (Slack's, Discord's) is the secret that lets anyone post to it.
+ */
 export function renderEffectiveConfig(loaded: LoadedConfig): string {
-  return stringifyYaml({ ...loaded.config, secrets: maskSecrets(loaded.secrets) });
+  const { alerts } = loaded.config;
+  const shown =
+    alerts.webhook === undefined ? alerts : { ...alerts, webhook: { url: shownUrl(alerts.webhook.url) } };
+  return stringifyYaml({ ...loaded.config, alerts: shown, secrets: maskSecrets(loaded.secrets) });
 }
 
 /** One row of the generated configuration reference. */

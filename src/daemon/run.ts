@@ -20,6 +20,7 @@ import { openSqliteStore } from '../adapters/store/sqlite.store.js';
 import { createKeel, type Keel, type KeelConfigInput } from '../config/create-keel.js';
 import type { ClockPort } from '../ports/clock.port.js';
 import type { Alert, NotifierPort } from '../ports/notifier.port.js';
+import { DEFAULT_RATE_LIMIT } from './config.js';
 import { DEFAULT_HEALTH_THRESHOLDS, createHealthMonitor, type HealthThresholds } from './health.js';
 import { renderDashboard } from './dashboard.js';
 import { tapJournal } from './journal-tap.js';
@@ -34,7 +35,13 @@ export const KEEL_VERSION = '0.1.0';
 
 export interface DaemonOptions {
   keel: KeelConfigInput & { dataDir: string };
-  http: { host: string; port: number; bodyLimitBytes: number };
+  http: {
+    host: string;
+    port: number;
+    bodyLimitBytes: number;
+    /** Per client address, the API and webhooks each (default DEFAULT_RATE_LIMIT, as the config's). */
+    rateLimit?: { enabled: boolean; max: number; windowMs: number };
+  };
   shutdown: { graceMs: number; cancelOpenEntries: boolean };
   logging: { level: string; file: boolean; pretty?: boolean };
   webhooks: { toleranceSec: number; qtyDecimals?: number; sources: Record<string, { enabled: boolean }> };
@@ -47,6 +54,8 @@ export interface DaemonOptions {
     /** A live venue's keys (KEEL_VENUE_API_KEY / KEEL_VENUE_API_SECRET). */
     venueApiKey?: string;
     venueApiSecret?: string;
+    /** OKX's API passphrase (KEEL_VENUE_API_PASSWORD). */
+    venueApiPassword?: string;
   };
   /** Alert channels beside the log and the stream, rate-limited and deduplicated. */
   alerts?: {
@@ -189,7 +198,15 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     notifier: { notify },
     ...(options.clock === undefined ? {} : { clock: options.clock }),
     ...(options.secrets.venueApiKey !== undefined && options.secrets.venueApiSecret !== undefined
-      ? { venueCredentials: { apiKey: options.secrets.venueApiKey, secret: options.secrets.venueApiSecret } }
+      ? {
+          venueCredentials: {
+            apiKey: options.secrets.venueApiKey,
+            secret: options.secrets.venueApiSecret,
+            ...(options.secrets.venueApiPassword === undefined
+              ? {}
+              : { password: options.secrets.venueApiPassword }),
+          },
+        }
       : {}),
   });
   const daemonMetrics = createDaemonMetrics(keel);
@@ -253,6 +270,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     });
 
   const { token, file: tokenFile } = apiToken(options);
+  const rateLimit = options.http.rateLimit ?? DEFAULT_RATE_LIMIT;
   const webhookSecret = (source: string): string | null => {
     if (options.webhooks.sources[source]?.enabled !== true) return null;
     return options.secrets.webhookSecrets?.[source] ?? options.secrets.webhookSecret ?? null;
@@ -263,6 +281,7 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     hub,
     metrics: daemonMetrics,
     bodyLimitBytes: options.http.bodyLimitBytes,
+    ...(rateLimit.enabled ? { rateLimit: { max: rateLimit.max, windowMs: rateLimit.windowMs } } : {}),
     logger,
     webhooks: createWebhookVerifier({ toleranceSec: options.webhooks.toleranceSec, secretOf: webhookSecret }),
     ...(options.webhooks.qtyDecimals === undefined ? {} : { qtyDecimals: options.webhooks.qtyDecimals }),

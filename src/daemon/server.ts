@@ -5,9 +5,13 @@
  * needs `Authorization: Bearer <token>` (the stream also takes `?token=`, since browsers cannot
  * set headers on a WebSocket), compared in constant time; every rejected request (bad token, bad
  * body, oversized body, bad signature) registers nothing; a bad field is answered 400 with the path
- * of every bad field; request logs never carry a query string, a body or a header value.
+ * of every bad field; request logs never carry a query string, a body or a header value; with a rate
+ * limit, an address past it is answered 429 with Retry-After before its token or signature is
+ * looked at (the API and webhooks counted apart; health, readiness, metrics and the dashboard's page
+ * never limited).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -29,6 +33,8 @@ export interface ServerDeps {
   hub: StreamHub;
   metrics: DaemonMetrics;
   bodyLimitBytes: number;
+  /** Requests one client address may make per window, on the API and on webhooks each; absent: no limit. */
+  rateLimit?: { max: number; windowMs: number };
   logger?: LoggerPort;
   webhooks: WebhookVerifier;
   /** Decimals a webhook's notional is rounded down to when converted to a quantity. */
@@ -101,6 +107,8 @@ const ORDER_INTENT_STATE_IDS: ReadonlySet<string> = (() => {
 
 /** Routes that hold no data: health, the dashboard's static page and its icon. Webhooks authenticate themselves. */
 const PUBLIC_PATHS = new Set(['/healthz', '/', '/dashboard', '/favicon.ico']);
+/** Routes the rate limit never counts: probes and scrapers poll them, and they change nothing. */
+const UNLIMITED_PATHS = new Set(['/healthz', '/readyz', '/metrics', '/', '/dashboard', '/favicon.ico']);
 
 const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
 
@@ -139,29 +147,58 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   const { keel, hub, metrics } = deps;
   const app = Fastify({ logger: false, bodyLimit: deps.bodyLimitBytes, return503OnClosing: true });
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  // The plugin counts (an LRU of addresses per window); the hook below decides which bucket and answers.
+  await app.register(rateLimit, { global: false });
+  const limit = deps.rateLimit;
+  const limiters =
+    limit === undefined
+      ? null
+      : {
+          ...limit,
+          api: app.createRateLimit({ max: limit.max, timeWindow: limit.windowMs }),
+          webhook: app.createRateLimit({ max: limit.max, timeWindow: limit.windowMs }),
+        };
 
   // JSON bodies are kept raw too: a webhook's signature is over the exact bytes sent.
   app.decorateRequest('rawBody', '');
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    const text = typeof body === 'string' ? body : body.toString('utf8');
+  // Bytes that are not UTF-8 are refused, never replaced with U+FFFD (which would register an intent
+  // whose strings differ from what was sent); a byte-order mark is kept, so it stays invalid JSON.
+  const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+  const badBody = (message: string) =>
+    Object.assign(new Error(message), { statusCode: 400, code: ERROR_CODES.badInput });
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    let text: string;
+    try {
+      text = typeof body === 'string' ? body : utf8.decode(body);
+    } catch {
+      return done(badBody('the body is not valid UTF-8'), undefined);
+    }
     (request as FastifyRequest & { rawBody: string }).rawBody = text;
     if (text.length === 0) return done(null, undefined);
     try {
       done(null, JSON.parse(text));
     } catch {
-      done(
-        Object.assign(new Error('the body is not valid JSON'), {
-          statusCode: 400,
-          code: ERROR_CODES.badInput,
-        }),
-        undefined,
-      );
+      done(badBody('the body is not valid JSON'), undefined);
     }
   });
 
   app.addHook('onRequest', async (request, reply) => {
     const path = request.url.split('?')[0] ?? '';
+    // Before authentication, so that guessing tokens or signatures is limited too.
+    if (limiters !== null && !UNLIMITED_PATHS.has(path)) {
+      const verdict = await (path.startsWith('/v1/webhooks/') ? limiters.webhook : limiters.api)(request);
+      if (!verdict.isAllowed && verdict.isExceeded) {
+        const retryAfter = Math.max(1, verdict.ttlInSeconds);
+        reply.header('retry-after', String(retryAfter));
+        return fail(
+          reply,
+          429,
+          'KEEL_ERR_RATE_LIMITED',
+          `more than ${limiters.max} requests in ${limiters.windowMs} ms from this address; retry in ${retryAfter} s`,
+        );
+      }
+    }
     if (PUBLIC_PATHS.has(path) || path.startsWith('/v1/webhooks/')) return;
     const query = request.query as Record<string, string | undefined>;
     const given = bearerOf(request) ?? (path === '/v1/stream' ? query.token : undefined);

@@ -10,7 +10,7 @@
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
-import { ERROR_CODES } from '../domain/errors.js';
+import { BadInputError, ERROR_CODES } from '../domain/errors.js';
 import type { IntentInput } from '../domain/intent.schema.js';
 import { parseOrThrow } from '../domain/parse.js';
 
@@ -67,11 +67,10 @@ export type WebhookVerdict =
       issues?: ReadonlyArray<{ path: string; message: string }>;
     };
 
-const safeEqual = (a: string, b: string): boolean => {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-};
+const sha256 = (text: string): Buffer => createHash('sha256').update(text).digest();
+
+/** Constant-time whatever the lengths: both sides are hashed first, so a secret's length never leaks. */
+const safeEqual = (a: string, b: string): boolean => timingSafeEqual(sha256(a), sha256(b));
 
 /** The signature a sender puts in `X-Keel-Signature` for a body sent at `timestamp` (unix seconds). */
 export function signWebhook(secret: string, timestamp: number, rawBody: string): string {
@@ -179,7 +178,13 @@ export function intentsOfAlert(
   const price = alert.price ?? lastPrice;
   let qty = alert.qty;
   if (qty === undefined && alert.notional !== undefined) {
-    if (price === undefined) throw new Error('notional needs a price: give price or qty');
+    // The sender's to fix, not a fault of keel's: a 400 naming the field, never a 500.
+    if (price === undefined)
+      throw new BadInputError(
+        'bad webhook alert',
+        [{ path: 'notional', message: `no last price for ${alert.symbol}: give price or qty` }],
+        ERROR_CODES.badIntent,
+      );
     const scale = 10 ** qtyDecimals;
     qty = Math.floor((alert.notional / price) * scale) / scale;
   }

@@ -84,6 +84,27 @@ describe('the HTTP alert channels', () => {
     await expect(timedOut).rejects.not.toThrow(/SECRET/);
   });
 
+  it("never puts a JSON webhook URL's path or query (its capability) in an error, only its origin", async () => {
+    const refusing = await serve((_request, _body, response) => {
+      response.statusCode = 403;
+      response.end();
+    });
+    const hook = `${refusing}/services/T000/B000/HOOKSECRET?token=QUERYSECRET`;
+    const refused = createJsonWebhookNotifier({ url: hook, now: () => 1 }).notify(alert());
+    await expect(refused).rejects.toThrow(
+      `alert delivery refused: HTTP 403 from ${new URL(refusing).origin}/…`,
+    );
+    await expect(refused).rejects.not.toThrow(/HOOKSECRET|QUERYSECRET/);
+    const hanging = await serve(() => undefined);
+    const timedOut = createJsonWebhookNotifier({
+      url: `${hanging}/hook/HOOKSECRET`,
+      now: () => 1,
+      timeoutMs: 100,
+    }).notify(alert());
+    await expect(timedOut).rejects.toThrow(/failed/);
+    await expect(timedOut).rejects.not.toThrow(/HOOKSECRET/);
+  });
+
   it('posts each alert to a JSON webhook with its data and time', async () => {
     const bodies: unknown[] = [];
     const base = await serve((_request, body, response) => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { CONFIG_EXIT } from '../../src/cli/config.command.js';
+import { daemonOptionsOf } from '../../src/cli/run.command.js';
 import { configKeys, loadDaemonConfig, renderConfigTemplate } from '../../src/daemon/config.js';
 import { BadInputError } from '../../src/domain/errors.js';
 import { runKeel } from '../support/cli.js';
@@ -36,7 +37,12 @@ function issuesOf(run: () => unknown): Array<{ path: string; message: string }> 
 describe('the daemon configuration', () => {
   it('runs on embedded defaults with no file at all', () => {
     const { config, secrets } = loadDaemonConfig({ env: {} });
-    expect(config.http).toEqual({ host: '127.0.0.1', port: 7420, bodyLimitBytes: 65_536 });
+    expect(config.http).toEqual({
+      host: '127.0.0.1',
+      port: 7420,
+      bodyLimitBytes: 65_536,
+      rateLimit: { enabled: true, max: 3_000, windowMs: 60_000 },
+    });
     expect(config.keel.dataDir).toBe('.keel/data');
     expect(config.keel.venue).toMatchObject({ kind: 'paper' });
     expect(secrets).toEqual({ webhookSecrets: {} });
@@ -77,6 +83,15 @@ describe('the daemon configuration', () => {
       apiToken: 'from-a-file',
       webhookSecret: 'shared',
       webhookSecrets: { tv: 'tv-only' },
+    });
+    // OKX needs its passphrase beside the key pair: all three reach the venue credentials keel run builds.
+    const okx = loadDaemonConfig({
+      env: { KEEL_VENUE_API_KEY: 'k', KEEL_VENUE_API_SECRET: 's', KEEL_VENUE_API_PASSWORD: 'p' },
+    });
+    expect(daemonOptionsOf(okx).secrets).toMatchObject({
+      venueApiKey: 'k',
+      venueApiSecret: 's',
+      venueApiPassword: 'p',
     });
     const leaky = file('leaky.yaml', 'alerts:\n  telegram:\n    chatId: "1"\n    botToken: "123:abc"\n');
     expect(issuesOf(() => loadDaemonConfig({ file: leaky, env: {} }))).toEqual(

@@ -1,12 +1,24 @@
 /**
  * Alert channels over HTTP: Telegram's Bot API (`sendMessage`) and a generic JSON webhook.
  * Invariants: a send is bounded by a timeout; a refusal or a timeout rejects with a message that
- * never contains the bot token (it is part of Telegram's URL); the body is plain JSON text, so no
- * alert text can be read as markup.
+ * never contains the bot token (it is part of Telegram's URL) nor a webhook URL's path or query (a
+ * hook's URL is often its only secret: Slack's, Discord's), only its origin; the body is plain JSON
+ * text, so no alert text can be read as markup.
  */
 import type { Alert, NotifierPort } from '../../ports/notifier.port.js';
 
 type Fetch = typeof fetch;
+
+/** A URL as an error shows it: its origin, the rest (where a hook's secret lives) elided. */
+export function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    const bare = parsed.pathname === '/' && parsed.search === '' && parsed.hash === '';
+    return bare ? parsed.origin : `${parsed.origin}/…`;
+  } catch {
+    return '(the configured URL)';
+  }
+}
 
 const render = (alert: Alert): string =>
   `[keel] ${alert.severity.toUpperCase()} ${alert.code}\n${alert.text}`;
@@ -31,7 +43,8 @@ async function post(
       redact(`alert delivery failed: ${error instanceof Error ? error.message : String(error)}`),
     );
   }
-  if (!response.ok) throw new Error(redact(`alert delivery refused: HTTP ${response.status} from ${url}`));
+  if (!response.ok)
+    throw new Error(redact(`alert delivery refused: HTTP ${response.status} from ${shownUrl(url)}`));
 }
 
 /**
@@ -87,7 +100,7 @@ export function createJsonWebhookNotifier(options: {
           at: options.now(),
         },
         options.timeoutMs ?? 5_000,
-        (text) => text,
+        (text) => text.split(options.url).join(shownUrl(options.url)),
       ),
   };
 }
