@@ -6,13 +6,16 @@
  * like one is refused with its path), and `maskSecrets` is the only way secrets are shown.
  */
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import { Parser as YamlParser, parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { z } from 'zod';
 import { shownUrl } from '../adapters/notifier/http.notifiers.js';
 import { keelConfigSchema } from '../config/create-keel.js';
 import { BadInputError, ERROR_CODES } from '../domain/errors.js';
 
-const port = z.coerce.number().int().min(0).max(65_535);
+// A number, or digits (a flag's or a variable's text); never null, true or [] read as a port.
+const port = z
+  .union([z.number(), z.string().regex(/^\d+$/).transform(Number)], { error: 'must be a port number' })
+  .pipe(z.number().int().min(0).max(65_535));
 const threshold = z.strictObject({
   warnMs: z.number().positive().describe('level warning at or above this latency or staleness (ms)'),
   criticalMs: z.number().positive().describe('level critical at or above this (ms)'),
@@ -207,8 +210,11 @@ function refuseSecrets(
   value: unknown,
   path: string[],
   issues: Array<{ path: string; message: string }>,
+  // YAML aliases can make a document refer to itself: each node is looked into once.
+  seen = new Set<object>(),
 ): void {
-  if (typeof value !== 'object' || value === null) return;
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
   for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
     const at = [...path, key];
     if (SECRET_KEY.test(key))
@@ -216,7 +222,7 @@ function refuseSecrets(
         path: at.join('.'),
         message: 'secrets never go in the config file: use the environment (see keel config check)',
       });
-    else refuseSecrets(child, at, issues);
+    else refuseSecrets(child, at, issues, seen);
   }
 }
 
@@ -312,6 +318,31 @@ function secretOf(
   }
 }
 
+/** Deeper than this a config file is refused unread: the schema itself nests six levels. */
+const MAX_CONFIG_DEPTH = 64;
+
+/**
+ * How deep the document's collections nest, read from yaml's concrete syntax tree, which is built and
+ * walked here without recursion: composing a document nested thousands deep exhausts the stack, and
+ * doing so twice in one process can abort it (V8 fails to compile a regexp near the stack limit).
+ */
+function nestingDepth(text: string): number {
+  let deepest = 0;
+  const pending: Array<{ node: unknown; depth: number }> = [];
+  for (const token of new YamlParser().parse(text)) pending.push({ node: token, depth: 0 });
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { node, depth } = next;
+    const type = (node as { type?: unknown }).type;
+    const here =
+      type === 'block-map' || type === 'block-seq' || type === 'flow-collection' ? depth + 1 : depth;
+    if (here > deepest) deepest = here;
+    if (deepest > MAX_CONFIG_DEPTH) break;
+    for (const child of Object.values(node as object))
+      if (typeof child === 'object' && child !== null) pending.push({ node: child, depth: here });
+  }
+  return deepest;
+}
+
 /**
  * Loads the daemon's configuration.
  *
@@ -337,8 +368,11 @@ export function loadDaemonConfig(input: {
       );
     }
     try {
-      // JSON is YAML: one parser reads both.
-      fromFile = (parseYaml(text) as unknown) ?? {};
+      if (nestingDepth(text) > MAX_CONFIG_DEPTH)
+        throw new Error(`collections nested deeper than ${MAX_CONFIG_DEPTH} levels`);
+      // JSON is YAML: one parser reads both. YAML 1.1 tags (!!set, !!omap, !!timestamp) stay plain
+      // data: a Set, Map or Date would pass for an empty mapping and its keys be silently ignored.
+      fromFile = (parseYaml(text, { resolveKnownTags: false, logLevel: 'error' }) as unknown) ?? {};
     } catch (error) {
       throw new BadInputError(
         `config ${input.file} is not YAML or JSON`,
@@ -350,6 +384,14 @@ export function loadDaemonConfig(input: {
         ],
         ERROR_CODES.badConfig,
       );
+    }
+    if (typeof fromFile !== 'object' || Array.isArray(fromFile)) {
+      // A scalar or a list is not a config: refused, never read as the defaults.
+      issues.push({
+        path: 'config',
+        message: `must be a mapping of keys, not ${Array.isArray(fromFile) ? 'a list' : `a ${typeof fromFile}`}`,
+      });
+      fromFile = {};
     }
     refuseSecrets(fromFile, [], issues);
   }
