@@ -80,6 +80,15 @@ export interface PositionBeliefs {
   adopt(symbol: string, by: string): Promise<BeliefView>;
   /** Starts a belief at a known position (boot: booked or adopted from the venue). */
   seed(symbol: string, position: Position): void;
+  /**
+   * Boot: a belief the venue has not judged yet takes the venue's position, unless a fill was
+   * applied to it after `mark` (a `fillMark()` read before the snapshot was asked for), which the
+   * snapshot may not include. Creates the belief when the venue holds a position; false when
+   * nothing changed.
+   */
+  rebase(symbol: string, position: Position | null, mark: number): boolean;
+  /** How many fills have been applied so far: read before a venue snapshot is asked for. */
+  fillMark(): number;
   /** Opens the symbol's protection gap at once (a stage-1 stop failed). */
   assertGap(symbol: string, now: number, reason: string): void;
   tick(now: number): void;
@@ -102,12 +111,31 @@ interface Entry {
   breached: boolean;
   /** When evidence was last looked at, skipped or not. */
   checkedAt: number | null;
+  /** The fill count (`fillMark`) when a fill was last applied to this belief. */
+  lastFillMark: number;
 }
 
 const samePosition = (a: Position | null, b: Position | null): boolean =>
   a === null || b === null ? a === b : a.qty === b.qty && a.side === b.side && a.entryPrice === b.entryPrice;
 
 const NO_PROTECTION: ProtectionEvidence = { stopQty: 0, closePosition: false };
+
+/**
+ * What each belief announcement journals as its reason. A belief's first change of a run has no
+ * earlier event to point at, and DESIGN.md wants every transition to name its cause: the
+ * reconcile observation that produced it is that cause.
+ */
+const BELIEF_REASON: Record<Exclude<PositionBeliefEmitted['type'], `lifecycle.${string}`>, string> = {
+  'belief.drift.detected': 'POSITION_DRIFT',
+  'belief.repair.requested': 'POSITION_DRIFT',
+  'belief.phantom.suspected': 'PHANTOM_POSITION',
+  'belief.phantom.cleared': 'PHANTOM_CLEARED',
+  'belief.orphan.detected': 'ORPHAN_POSITION',
+  'belief.orphan.frozen': 'ORPHAN_FROZEN',
+  'belief.orphan.adopted': 'ORPHAN_ADOPTED',
+  'belief.protection.gap': 'PROTECTION_GAP',
+  'belief.protection.restored': 'PROTECTION_RESTORED',
+};
 
 /**
  * Starts an empty registry; beliefs appear with their first fill, seed or observation.
@@ -133,6 +161,7 @@ export function createPositionBeliefs(
   const pendingOf = new WeakMap<Entry, PositionBeliefEmitted[]>();
   const tolerance = options.config?.tolerance ?? DEFAULT_POSITION_TOLERANCE;
   let now = 0;
+  let fills = 0;
 
   function journalOf(entry: Entry, symbol: string): SupervisorJournal {
     entry.journal ??= openSupervisorJournal(ports.store, beliefCorrelationId(account, symbol), logger);
@@ -162,6 +191,7 @@ export function createPositionBeliefs(
       local: belief.getSnapshot().context.local,
       breached: false,
       checkedAt: null,
+      lastFillMark: 0,
     };
     for (const type of [
       'belief.drift.detected',
@@ -227,11 +257,7 @@ export function createPositionBeliefs(
         type,
         stage: 'reconcile',
         source: type === 'belief.orphan.adopted' && emitted.by !== 'policy' ? 'operator' : 'system',
-        reasonCode: critical
-          ? 'PROTECTION_GAP_TTL'
-          : type === 'belief.orphan.frozen'
-            ? 'ORPHAN_FROZEN'
-            : null,
+        reasonCode: critical ? 'PROTECTION_GAP_TTL' : BELIEF_REASON[type],
         from,
         to,
         data: { account, symbol, ...data },
@@ -297,7 +323,23 @@ export function createPositionBeliefs(
   return {
     applyFill(symbol, fill) {
       const entry = entryOf(symbol);
+      fills += 1;
+      entry.lastFillMark = fills;
       send(symbol, entry, { type: 'position.fill.applied', ...fill });
+    },
+    fillMark: () => fills,
+    rebase(symbol, position, mark) {
+      const entry = entries.get(symbol);
+      if (!entry) {
+        if (position === null) return false;
+        entryOf(symbol, position);
+        return true;
+      }
+      if (entry.lastFillMark > mark || !entry.belief.getSnapshot().matches({ belief: 'unknown' }))
+        return false;
+      if (samePosition(entry.local, position)) return false;
+      send(symbol, entry, { type: 'position.rebased', position });
+      return true;
     },
     observe(at, observations) {
       now = Math.max(now, at);

@@ -16,7 +16,14 @@ import {
   type CheckedActor,
   type LifecycleMode,
 } from './checked-actor.js';
-import { createRouter, isRouterReport, toIntentEvent, type Router, type RouterEvent } from './router.js';
+import {
+  createRouter,
+  isRouterReport,
+  toIntentEvent,
+  type LookupOutcome,
+  type Router,
+  type RouterEvent,
+} from './router.js';
 import { admit, type KillSwitchView } from '../domain/admission.js';
 import type { GuardKnobs } from '../domain/belief.js';
 import { z } from 'zod';
@@ -772,7 +779,11 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       {
         ...meta,
         reasonCode: meta.reasonCode ?? (statusChanged ? view.tag : null),
-        causingEventId: meta.causingEventId ?? (isVenueAnswer ? live.lastRequestEventId : live.lastEventId),
+        // An answer with no request of this process behind it (a fill sync, a lookup after a restart)
+        // is caused by whatever this intent last did, so no transition is journaled without a cause.
+        causingEventId:
+          meta.causingEventId ??
+          (isVenueAnswer ? (live.lastRequestEventId ?? live.lastEventId) : live.lastEventId),
       },
       { from, to, data: { ...eventData(event), filledQty: after.context.filledQty } },
     );
@@ -882,7 +893,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
   }
 
   function finalize(live: LiveIntent): void {
-    if (live.submitting > 0 || live.lookingUp || live.syncingFills) return;
+    if (live.submitting > 0 || live.lookingUp || live.syncingFills || live.fillSyncDue) return;
     deliver(live, { type: 'intent.finalize' }, { stage: 'router', source: 'system' });
   }
 
@@ -1066,13 +1077,47 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     live.lookupStage = stage;
     afterCommit(live, async () => {
       try {
-        await router.lookup(live.order.symbol, live.order.clientOrderId);
+        settleUnknownCancel(live, await router.lookup(live.order.symbol, live.order.clientOrderId));
       } finally {
         live.lookingUp = false;
         live.lookupStage = null;
         maybeFinalize(live);
       }
     });
+  }
+
+  /**
+   * CANCEL_SENT_UNKNOWN is decided by the lookup. A terminal order settles itself through the
+   * venue's report; an order the venue still shows working means the cancel did not land, so the
+   * intent goes back to working and a new cancel can be sent (a cancel is protective: it must not
+   * stay stuck). A lookup that could not get an answer is asked again later.
+   */
+  function settleUnknownCancel(live: LiveIntent, outcome: LookupOutcome): void {
+    if (closed || !intents.has(live.record.intentId)) return;
+    const unknownCancel = { live: { request: { 'cancel-pending': 'cancel-sent-unknown' } } } as const;
+    if (!actorOf(live).getSnapshot().matches(unknownCancel)) return;
+    if (
+      outcome.kind === 'found' &&
+      (outcome.order.status === 'NEW' || outcome.order.status === 'PARTIALLY_FILLED')
+    ) {
+      deliver(
+        live,
+        {
+          type: 'venue.cancel.rejected',
+          reason: `the cancel did not land: the venue still shows the order ${outcome.order.status}`,
+        },
+        { stage: 'reconcile', source: 'system', reasonCode: 'CANCEL_NOT_LANDED' },
+      );
+    } else if (outcome.kind === 'gave_up') {
+      clock.setTimeout(() => {
+        if (
+          !closed &&
+          intents.has(live.record.intentId) &&
+          actorOf(live).getSnapshot().matches(unknownCancel)
+        )
+          lookup(live, 'reconcile');
+      }, options.absentAfterMs);
+    }
   }
 
   /** Books fills with their trade ids from the venue's trade list: each applies once, whoever reports it. */
@@ -1240,10 +1285,15 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
   function onStream(message: VenueStreamMessage): void {
     if (closed) return;
     if (message.kind === 'gap') {
-      // Events were lost: every live order is looked up, and its fills re-read, instead of trusting silence.
+      // Events were lost: every live order is looked up, and its fills re-read, instead of trusting
+      // silence. A cancelled or expired order still lingering may have filled in the race with its
+      // cancel, and the lost message may have been that fill: its fills are re-read before it is retired.
       for (const live of intents.values()) {
         if (!TERMINAL.has(live.view.status) && live.view.status !== 'CREATED') {
           lookup(live, 'reconcile');
+          live.fillSyncDue = true;
+          attention.add(live);
+        } else if (live.closedAt !== null && live.view.venueOrderId !== null) {
           live.fillSyncDue = true;
           attention.add(live);
         }

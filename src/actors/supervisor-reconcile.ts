@@ -162,6 +162,8 @@ export function createReconcileLoop(
 
   async function fetchSnapshot(cycle: number): Promise<void> {
     let answer: ReconcileSupervisorEvent;
+    // Fills applied before this point are in the snapshot the venue is about to give.
+    const mark = ports.beliefs.fillMark();
     try {
       const [positions, openOrders] = await Promise.all([venue.positions(), venue.openOrders()]);
       if (!positions.ok)
@@ -187,38 +189,47 @@ export function createReconcileLoop(
     }
     if (booting && answer.type === 'reconcile.fetch.succeeded') {
       booting = false;
-      seedAtBoot(answer.positions);
+      seedAtBoot(answer.positions, mark);
     }
     send(answer);
   }
 
   /**
-   * Boot is restore → reconcile → run: beliefs start from the positions the runtime has booked
-   * (fills recovered by trade id) and, when `adoptAtBoot` is on, from the venue's positions on
-   * symbols nothing is booked on (reference 002 §10: local state is rebuilt from the exchange).
+   * Boot is restore → reconcile → run (reference 002 §10: local state is rebuilt from the exchange).
+   * What the runtime booked since it started is only the fills of this process, on top of a base it
+   * does not know after a restart, so with `adoptAtBoot` on (the default) the venue's first snapshot
+   * is the base of every belief it has not judged yet: venue positions are adopted, and a belief
+   * the venue shows flat is flattened. A belief that took a fill after the snapshot was asked for
+   * (`mark`) is left to the ordinary comparison, since the snapshot may predate that fill.
    */
-  function seedAtBoot(positions: readonly VenuePositionReport[]): void {
+  function seedAtBoot(positions: readonly VenuePositionReport[], mark: number): void {
     for (const [symbol, position] of Object.entries(ports.localPositions()))
       ports.beliefs.seed(symbol, position);
     if (!(options.adoptAtBoot ?? true)) return;
-    const booked = ports.localPositions();
-    const known = ports.beliefs.local();
     const adopted: Array<{ symbol: string; qty: number; side: string; entryPrice: number }> = [];
+    const reported = new Set<string>();
     for (const report of positions) {
-      if (booked[report.symbol] !== undefined || known[report.symbol] !== undefined) continue;
+      reported.add(report.symbol);
       const position: Position = { qty: report.qty, side: report.side, entryPrice: report.entryPrice };
-      ports.beliefs.seed(report.symbol, position);
-      adopted.push({ symbol: report.symbol, ...position });
+      if (ports.beliefs.rebase(report.symbol, position, mark))
+        adopted.push({ symbol: report.symbol, ...position });
     }
-    if (adopted.length === 0) return;
-    logger?.info({ adopted: adopted.map((entry) => entry.symbol) }, 'adopted venue positions at boot');
+    const flattened = Object.keys(ports.beliefs.local()).filter(
+      (symbol) => !reported.has(symbol) && ports.beliefs.rebase(symbol, null, mark),
+    );
+    if (adopted.length === 0 && flattened.length === 0) return;
+    logger?.info(
+      { adopted: adopted.map((entry) => entry.symbol), flattened },
+      'took the venue positions as the boot base',
+    );
     hooks.track(
       ports.journal.append({
         ts: supervisor.getSnapshot().context.now,
         type: 'reconcile.boot.adopted',
         stage: 'reconcile',
         source: 'system',
-        data: { positions: adopted },
+        reasonCode: 'BOOT_SNAPSHOT',
+        data: { positions: adopted, ...(flattened.length > 0 ? { flattened } : {}) },
       }),
     );
   }

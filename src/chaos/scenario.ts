@@ -78,6 +78,12 @@ const TERMINAL = new Set(['EXECUTED', 'FAILED']);
 const QTY_EPSILON = 1e-9;
 const STEP_MS = 50;
 
+/** keel's believed BTCUSDT position, signed (short below zero). */
+function keelPosition(keel: Keel): number {
+  const local = keel.beliefs().find((belief) => belief.symbol === 'BTCUSDT')?.local ?? null;
+  return local === null ? 0 : local.side === 'long' ? local.qty : -local.qty;
+}
+
 interface Instance {
   keel: Keel;
   store: SqliteStore;
@@ -233,7 +239,9 @@ export async function runScenario(
     for (let round = 0; clock.now() < deadline; round += 1) {
       const live = store.list().filter((row) => !TERMINAL.has(row.status));
       const position = paper.groundTruth().positions.find((each) => each.symbol === 'BTCUSDT')?.qty ?? 0;
-      if (live.length === 0 && Math.abs(position) < QTY_EPSILON) break;
+      // Settled means keel's belief has caught up too: its reconcile loop is part of what is timed.
+      if (live.length === 0 && Math.abs(position) < QTY_EPSILON && Math.abs(keelPosition(keel)) < QTY_EPSILON)
+        break;
       for (const row of live) {
         const wasLive = isLive(keel.get(row.intentId));
         const result = await drive(
@@ -309,8 +317,7 @@ export async function runScenario(
       }
     }
     const venueQty = truth.positions.find((each) => each.symbol === 'BTCUSDT')?.qty ?? 0;
-    const local = keel.beliefs().find((belief) => belief.symbol === 'BTCUSDT')?.local ?? null;
-    const keelQty = local === null ? 0 : local.side === 'long' ? local.qty : -local.qty;
+    const keelQty = keelPosition(keel);
     if (Math.abs(keelQty - venueQty) > QTY_EPSILON) {
       flag('fills-booked-once', `keel's BTCUSDT position is ${keelQty}, the venue's is ${venueQty}`);
     }

@@ -211,11 +211,13 @@ const beliefControllerConfigSchema = z.strictObject({
 const reconcileConfigSchema = z.strictObject({
   /** Run the reconcile loop (default true). */
   enabled: z.boolean().optional().describe('Run the reconcile loop (default true).'),
-  /** Adopt the venue's positions found at boot for symbols nothing is booked on (default true). */
+  /** Take the venue's first snapshot as the base of every belief it has not judged (default true); off, positions found at boot are orphans. */
   adoptAtBoot: z
     .boolean()
     .optional()
-    .describe("Adopt the venue's positions found at boot for symbols nothing is booked on (default true)."),
+    .describe(
+      "Take the venue's first snapshot as the base of every belief it has not judged (default true); off, positions found at boot are orphans.",
+    ),
   /** Whose booked positions are keel's beliefs; default every account netted per symbol. */
   account: z
     .string()
@@ -228,6 +230,12 @@ const reconcileConfigSchema = z.strictObject({
   fetchTimeoutMs: positiveInt
     .optional()
     .describe('How long a venue snapshot may take before it counts as failed (default 15000 ms).'),
+  /** After a failed fetch, the wait before the next cycle, doubling per failure up to intervalMs (default 1000 ms). */
+  fetchRetryMs: positiveInt
+    .optional()
+    .describe(
+      'After a failed fetch, the wait before the next cycle, doubling per failure up to intervalMs (default 1000 ms).',
+    ),
   /** Most drift repairs per cycle (default 3). */
   maxRepairsPerCycle: z
     .number()

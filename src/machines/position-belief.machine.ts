@@ -130,6 +130,12 @@ export type PositionBeliefEvent =
   | { type: 'repair.requested' }
   /** Stage-1 protection failed right after an entry fill: the gap starts now, not at the next cycle. */
   | { type: 'protection.gap.asserted'; now: number; reason: string }
+  /**
+   * Boot only: the venue's first snapshot becomes the local position of a belief it has not yet
+   * judged. After a restart the fills this process booked sit on an unknown base, so they are not
+   * a position; the snapshot (asked after those fills) already includes them.
+   */
+  | { type: 'position.rebased'; position: Position | null }
   | { type: 'clock.tick'; now: number };
 
 interface Subject {
@@ -305,6 +311,10 @@ export const positionBeliefMachine = setup({
       assertEvent(event, 'position.fill.applied');
       return { local: applyFill(context.local, event, context.config.tolerance) };
     }),
+    'take the boot snapshot': assign(({ event }) => {
+      assertEvent(event, 'position.rebased');
+      return { local: event.position === null ? null : { ...event.position } };
+    }),
     'clear mismatch': assign({ mismatch: null, phantomMisses: 0 }),
     'adopt venue position': assign(({ context }) => ({
       local: context.venue,
@@ -457,6 +467,7 @@ export const positionBeliefMachine = setup({
           on: {
             'reconcile.observed': [toConfirmed, toDrift, toPhantom, toOrphan],
             'position.fill.applied': applyFillOnly,
+            'position.rebased': { actions: 'take the boot snapshot' },
             'clock.tick': recordTime,
           },
         },

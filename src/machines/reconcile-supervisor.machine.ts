@@ -48,6 +48,12 @@ export interface ReconcileSupervisorConfig {
   intervalMs: number;
   /** How long a venue snapshot may take before the fetch counts as failed (ms). */
   fetchTimeoutMs: number;
+  /**
+   * After a failed fetch the next cycle starts this long after the failed one, doubling while
+   * fetches keep failing and never later than `intervalMs`: a keel that has just restarted is
+   * blind until a snapshot arrives, so it asks again soon, without hammering a venue in trouble.
+   */
+  fetchRetryMs: number;
   /** Most drift repairs requested in one cycle; the rest wait for a later cycle. */
   maxRepairsPerCycle: number;
   /** RECONCILE_REPAIR_COOLDOWN_SEC: the wait before the same symbol is repaired again (ms). */
@@ -70,6 +76,7 @@ export interface ReconcileSupervisorConfig {
 export const DEFAULT_RECONCILE_SUPERVISOR_CONFIG: ReconcileSupervisorConfig = {
   intervalMs: 10_000,
   fetchTimeoutMs: 15_000,
+  fetchRetryMs: 1_000,
   maxRepairsPerCycle: 3,
   repairCooldownMs: 30_000,
   repairTimeoutMs: 20_000,
@@ -95,6 +102,8 @@ export interface ReconcileSupervisorContext {
   /** Consecutive cycles that mismatched or could not fetch. */
   mismatchStreak: number;
   lastFetchFailure: string | null;
+  /** Consecutive cycles whose fetch failed: they bring the next cycle forward (`fetchRetryMs`). */
+  fetchFailures: number;
   /** First and last time each unresolved mismatch was seen (belief debt). */
   mismatches: Record<string, MismatchSeen>;
   /** No repair is requested for a symbol before its time here. */
@@ -252,11 +261,13 @@ export const reconcileSupervisorMachine = setup({
         protection: protectionBySymbol(event.openOrders),
         fetchDeadline: null,
         lastFetchFailure: null,
+        fetchFailures: 0,
       };
     }),
     'record fetch failure': assign(({ context, event }) => ({
       fetchDeadline: null,
       lastFetchFailure: event.type === 'reconcile.fetch.failed' ? event.reason : 'venue snapshot timed out',
+      fetchFailures: context.fetchFailures + 1,
       // No evidence is not good evidence: the streak grows and the mismatches keep ageing.
       mismatchStreak: context.mismatchStreak + 1,
     })),
@@ -360,7 +371,14 @@ export const reconcileSupervisorMachine = setup({
       now: context.now,
       evidence: { mismatchStreak: context.mismatchStreak, max: context.config.killMismatchStreakMax },
     })),
-    'schedule next cycle': assign(({ context }) => ({ nextDueAt: context.now + context.config.intervalMs })),
+    'schedule next cycle': assign(({ context }) => {
+      const { intervalMs, fetchRetryMs } = context.config;
+      const delay =
+        context.fetchFailures === 0
+          ? intervalMs
+          : Math.min(intervalMs, fetchRetryMs * 2 ** Math.min(context.fetchFailures - 1, 30));
+      return { nextDueAt: context.now + delay };
+    }),
   },
 }).createMachine({
   id: 'reconcile-supervisor',
@@ -376,6 +394,7 @@ export const reconcileSupervisorMachine = setup({
     diff: null,
     mismatchStreak: 0,
     lastFetchFailure: null,
+    fetchFailures: 0,
     mismatches: {},
     repairCooldownUntil: {},
     repairPlan: [],

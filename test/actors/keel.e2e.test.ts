@@ -329,6 +329,60 @@ describe('keel end to end on the paper venue', () => {
     expect(journal.map((event) => event.type)).toContain('reconcile.stray.detected');
   });
 
+  it('decides a cancel that never landed from the lookup, and a second cancel then lands', async () => {
+    // Every cancel attempt times out while the order stays open: CANCEL_SENT_UNKNOWN once the
+    // cancel's deadline passes. The lookup that follows finds the order working, so the cancel did
+    // not land; the intent must not stay stuck waiting for an answer that will never come.
+    const { keel, clock } = await start({
+      venue: { kind: 'paper', seed: 11, faults: { cancelTimeoutLost: { next: 3 } } },
+      retry: { baseDelayMs: 20, maxAttempts: 3 },
+    });
+    const sent = await keel.submit(intent({ type: 'limit', price: 40_000 }), { intentId: 'stuck' });
+    await keel.cancel('stuck');
+    const store = keel.store as SqliteStore;
+    const notLanded = () =>
+      store
+        .journal({ correlationId: sent.correlation_id })
+        .find((event) => event.reasonCode === 'CANCEL_NOT_LANDED');
+    await drive(
+      clock,
+      (async () => {
+        while (notLanded() === undefined) await new Promise((resolve) => setImmediate(resolve));
+      })(),
+    );
+    expect(notLanded()).toMatchObject({ type: 'venue.cancel.rejected', stage: 'reconcile' });
+    expect(keel.get('stuck')).toMatchObject({ status: 'SENT_TO_BROKER' });
+    expect(keel.get('stuck')?.state).toContain('live.request.idle');
+
+    await keel.cancel('stuck');
+    const settled = await drive(clock, keel.settled('stuck'));
+    expect(settled).toMatchObject({ status: 'FAILED', order_status: 'CANCELED' });
+    expect(keel.paper!.groundTruth().orders.map((order) => order.status)).toEqual(['CANCELED']);
+  });
+
+  it('books a fill that raced its cancel though the stream lost it, before the order is retired', async () => {
+    const { keel, clock } = await start({ lingerMs: 1_000 });
+    const sent = await keel.submit(intent({ type: 'limit', price: 40_000 }), { intentId: 'race' });
+    await drive(clock, keel.idle());
+    // The venue answers the cancel CANCELED, but its engine filled the order first. The stream's
+    // "canceled, then filled" is lost, and the gap only shows once a later message is lost too:
+    // by then the cancelled intent is closed and lingering, the last chance to hear of that fill.
+    keel.paper!.setFaults({ fillAfterCancel: { next: 1 }, streamDisconnect: { next: 1, lose: 3 } });
+    await keel.cancel('race');
+    expect(await drive(clock, keel.settled('race'))).toMatchObject({ order_status: 'CANCELED' });
+    await drive(clock, keel.submit(intent({ type: 'limit', price: 40_000, strategy_id: 'later' })));
+    await drive(clock, new Promise((resolve) => clock.setTimeout(() => resolve(null), 3_000)));
+    await drive(clock, keel.idle());
+
+    expect(keel.paper!.faultCounts()).toMatchObject({ fillAfterCancel: 1, streamDisconnect: 1 });
+    expect(keel.paper!.groundTruth().orders[0]).toMatchObject({ status: 'FILLED', filledQty: 0.01 });
+    expect(keel.get('race')).toMatchObject({ status: 'EXECUTED', filled_qty: 0.01, state: 'done' });
+    const types = (keel.store as SqliteStore)
+      .journal({ correlationId: sent.correlation_id })
+      .map((event) => event.type);
+    expect(types.indexOf('venue.order.filled')).toBeGreaterThan(types.indexOf('venue.order.canceled'));
+  });
+
   it('amends a resting order through the venue, and keeps it as it was when the venue refuses', async () => {
     const { keel, clock } = await start({ risk: { maxNotional: 1_000 } });
     await keel.submit(intent({ type: 'limit', price: 40_000, qty: 0.02 }), { intentId: 'amend' });

@@ -199,6 +199,46 @@ describe('the reconcile loop on the paper venue', () => {
     expect(journal[0]?.data).toMatchObject({ positions: [{ symbol: 'BTCUSDT', qty: 0.01, side: 'long' }] });
   });
 
+  it('takes the venue snapshot as the base after a restart, though fills were booked on the unknown base before it', async () => {
+    const { keel, clock, fault, restart } = await start({ reconcile: { intervalMs: 10_000 } });
+    await keel.submit(entryIntent({ qty: 0.01 }), { intentId: 'long' });
+    await until(clock, () => keel.get('long')?.status === 'EXECUTED');
+
+    // The restarted keel cannot see the venue's positions yet, and half the position is sold meanwhile.
+    fault.positions = 'fail';
+    const again = await restart();
+    const exit = entryIntent({
+      side: 'sell',
+      qty: 0.004,
+      kind: 'EXIT',
+      reduce_only: true,
+      strategy_id: 'out',
+    });
+    await again.submit(exit, { intentId: 'half-out' });
+    await until(clock, () => again.get('half-out')?.status === 'EXECUTED');
+    // Booked on an unknown base, the fill alone reads as a short position.
+    expect(again.beliefs()[0]?.local).toMatchObject({ qty: 0.004, side: 'short' });
+
+    fault.positions = 'none';
+    // A failed fetch brings the next cycle forward (1 s, doubling), instead of waiting out the interval.
+    const waited = await until(clock, () => again.beliefs()[0]?.local?.side === 'long', 9_000);
+    expect(waited).toBeLessThan(9_000);
+    await again.idle();
+    expect(again.beliefs()[0]).toMatchObject({ local: { qty: 0.006, side: 'long' }, state: 'confirmed' });
+    const boot = again.store
+      .journal({ correlationId: RECONCILE_CORRELATION_ID })
+      .find((event) => event.type === 'reconcile.boot.adopted');
+    expect(boot).toMatchObject({
+      reasonCode: 'BOOT_SNAPSHOT',
+      data: { positions: [{ symbol: 'BTCUSDT', qty: 0.006, side: 'long' }] },
+    });
+    const summaries = again.store
+      .journal({ correlationId: RECONCILE_CORRELATION_ID })
+      .filter((event) => event.type === 'reconcile.summary' && event.data.fetched === true);
+    // No drift was ever seen: the venue's snapshot was the base, not a disagreement to repair.
+    expect(summaries.every((event) => (event.data.drift as unknown[]).length === 0)).toBe(true);
+  });
+
   it('reports the venue positions found after a restart as orphans when boot adoption is off', async () => {
     const { keel, clock, restart } = await start({ reconcile: { intervalMs: 1_000 } });
     await keel.submit(entryIntent(), { intentId: 'long' });

@@ -37,6 +37,8 @@ const beliefEvents: PositionBeliefEvent[] = [
   observe(long(2), 0, true),
   { type: 'position.fill.applied', qty: 1, side: 'buy', price: 100 },
   { type: 'position.fill.applied', qty: 1, side: 'sell', price: 100 },
+  { type: 'position.rebased', position: long(1) },
+  { type: 'position.rebased', position: null },
   { type: 'repair.succeeded' },
   { type: 'repair.failed', reason: 'venue busy' },
   { type: 'orphan.adopt', by: 'alice' },

@@ -16,14 +16,14 @@ export interface CliResult {
 
 export function runKeel(
   args: string[],
-  options: { cwd?: string; env?: Record<string, string> } = {},
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<CliResult> {
   if (!existsSync(KEEL_BIN)) throw new Error(`${KEEL_BIN} is missing: run \`npm run build\` first`);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [KEEL_BIN, ...args],
-      { cwd: options.cwd, timeout: 60_000, env: { ...process.env, ...options.env } },
+      { cwd: options.cwd, timeout: options.timeoutMs ?? 60_000, env: { ...process.env, ...options.env } },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolve({ code, stdout, stderr });
