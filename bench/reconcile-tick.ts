@@ -84,11 +84,12 @@ const positionOf = (index: number): Position => ({
  * The venue's snapshot number `variant`. Drifted symbols report a size that grows a little with every
  * snapshot: a repair adopts what the venue said, and the next snapshot drifts from it again.
  */
-function venuePositions(roles: readonly Role[], variant: number, withOrphans: boolean): VenuePosition[] {
+function venuePositions(roles: readonly Role[], variant: number, afterBoot: boolean): VenuePosition[] {
   return roles.map((role, index) => {
     const position = positionOf(index);
     let qty = position.side === 'long' ? position.qty : -position.qty;
-    if (role === 'phantom' || (role === 'orphan' && !withOrphans)) qty = 0;
+    // The boot snapshot is the base of every belief, so a phantom or an orphan only shows after it.
+    if ((role === 'phantom' && afterBoot) || (role === 'orphan' && !afterBoot)) qty = 0;
     if (role === 'drift') qty *= 1.5 + variant / 100;
     // Binance reports every symbol of the account, flat ones with size 0.
     return {
@@ -164,7 +165,7 @@ function openOrdersOf(symbols: number, total: number): VenueOrder[] {
 
 /** Answers `positions()` and `openOrders()` from prebuilt snapshots at once; anything else is a bench bug. */
 function snapshotVenue(roles: readonly Role[], orders: VenueOrder[], count: number): VenuePort {
-  // Snapshot 0 is the boot one (no orphans yet); a call past the prebuilt ones fails the run.
+  // Snapshot 0 is the boot one (phantoms still held, no orphans yet); a call past the prebuilt ones fails the run.
   const answers = Array.from({ length: count }, (_, index) => venuePositions(roles, index, index > 0));
   let snapshots = 0;
   const unexpected = (method: string) => (): Promise<never> =>
@@ -267,13 +268,16 @@ export async function runReconcileTick(options: ReconcileTickOptions): Promise<R
       const tickCpu = cpuMsSince(tickStart);
       const tickWall = performance.now() - wallStart;
       const status = supervisors.reconcileStatus();
-      if (!status || status.cycle !== cycleBefore + 1 || status.inFlight || summaryCpu === null) {
+      // Every tick must run a cycle; only measured ones must journal a summary: a quiet cycle journals
+      // none, and the boot cycle is quiet when the venue's first snapshot becomes the beliefs' base.
+      const summaryMissing = summaryCpu === null && tick >= options.warmupTicks;
+      if (!status || status.cycle !== cycleBefore + 1 || status.inFlight || summaryMissing) {
         throw new Error(
           `reconcile tick ${tick} did not run one full cycle: ${JSON.stringify(status)}, ` +
             `summary ${summaryCpu === null ? 'not journaled' : 'journaled'}`,
         );
       }
-      if (tick < options.warmupTicks) continue;
+      if (tick < options.warmupTicks || summaryCpu === null) continue;
       const marked: NodeJS.CpuUsage = summaryCpu;
       cpu.push(tickCpu);
       toSummary.push((marked.user + marked.system) / 1000);
