@@ -7,7 +7,7 @@
  * not stop cleanly is reported as a restart after a crash.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { FastifyInstance } from 'fastify';
@@ -105,9 +105,10 @@ function openLogger(options: DaemonOptions): Logger {
   const streams: pino.StreamEntry[] = [];
   if (options.logging.file) {
     mkdirSync(options.keel.dataDir, { recursive: true });
-    streams.push({
-      stream: pino.destination({ dest: join(options.keel.dataDir, 'keel.log'), sync: false, mkdir: true }),
-    });
+    // Opened here, synchronously: an asynchronous open could still be under way when a quick stop
+    // returns, and would then create or open files after the daemon said it had stopped.
+    const fd = openSync(join(options.keel.dataDir, 'keel.log'), 'a', 0o600);
+    streams.push({ stream: pino.destination({ dest: fd, sync: false }) });
   }
   // People read a terminal; machines read the file (and stdout when it is piped).
   const prettyOut = options.logging.pretty ?? process.stdout.isTTY;
@@ -122,6 +123,11 @@ function openLogger(options: DaemonOptions): Logger {
     },
     pino.multistream(streams),
   );
+}
+
+/** Whether a listen address stays on this machine (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
 
 /** The API token: the configured one, or one generated once and kept (0600) under the data dir. */
@@ -312,6 +318,13 @@ export async function startDaemon(options: DaemonOptions): Promise<Daemon> {
     version: KEEL_VERSION,
   });
   const address = await app.listen({ host: options.http.host, port: options.http.port });
+  if (!isLoopback(options.http.host)) {
+    // The API moves money and the dashboard shows the book: say so loudly when they leave the machine.
+    logger.warn(
+      { host: options.http.host, url: address },
+      'the API and dashboard are reachable from the network: the token is all that guards them and travels in clear without TLS; put a TLS proxy in front, or bind to 127.0.0.1',
+    );
+  }
   logger.info(
     { url: address, tokenFile: tokenFile ?? 'KEEL_API_TOKEN', dataDir, recovery: keel.recovery },
     'keel is running',
