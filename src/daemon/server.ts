@@ -383,6 +383,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       deps.qtyDecimals ?? 3,
     );
     const intentId = `wh.${source}.${alertKey}`.replace(/[^A-Za-z0-9._:-]/g, '_').slice(0, 128);
+    // A sender's retry is the same intent; another alert under an id already used is refused, as
+    // the API refuses a reused Idempotency-Key, rather than answered with the earlier intent: a
+    // template whose id is not unique per alert would otherwise drop alerts without a word. A
+    // quantity converted from a notional moves with the price, so it is not compared.
+    const known = keel.store.get(intentId);
+    const comparable = (value: object) => (alert.notional === undefined ? value : { ...value, qty: 0 });
+    if (known && !sameIntent(comparable(known.intent), comparable(parseIntent(intent))))
+      return fail(
+        reply,
+        409,
+        'KEEL_ERR_IDEMPOTENCY_CONFLICT',
+        `alert id ${alertKey} was already used for a different alert from ${source}`,
+      );
     const result = await keel.submit(intent, { intentId });
     if (takeProfit && result.status !== 'FAILED') {
       // The take-profit is reduce-only: it can only rest once the entry has filled.

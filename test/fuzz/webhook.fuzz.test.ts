@@ -388,8 +388,12 @@ describe('webhook ingress fuzzing', () => {
         if (resend === 'same signature and timestamp' || resend === 're-signed later') {
           expectClearError(again, 401);
           expect(again.json.error.message).toMatch(/replay/);
+        } else if (resend === 'same id, other body') {
+          // Another alert under a used id: refused like a reused Idempotency-Key, never dropped silently.
+          expectClearError(again, 409);
+          expect(again.json.error.code).toBe('KEEL_ERR_IDEMPOTENCY_CONFLICT');
         } else {
-          // Same alert id: answered with the intent already registered for it.
+          // The same alert again: answered with the intent already registered for it.
           expect(again.status).toBe(202);
           expect(again.json.intent.intent_id).toBe(`wh.tv.${id}`);
           expect(again.json.intent.correlation_id).toBe(first.json.intent.correlation_id);
