@@ -22,6 +22,20 @@ export interface BenchKeel {
   close(): Promise<void>;
 }
 
+/** The configuration every benchmark opens keel with over `dataDir`, `config` laid over it. */
+export function benchKeelConfig(dataDir: string, config: KeelConfigInput = {}): KeelConfigInput {
+  return {
+    dataDir,
+    mode: 'lenient',
+    guard: { oneLiveEntryPerStrategySymbol: false },
+    // Hundreds of entries work on one symbol at once here; GREEN's default cap of 4 open orders
+    // per symbol would refuse all but the first few, and the bench would measure refusals.
+    beliefController: { knobs: { GREEN: { max_open_orders_per_symbol: 1_000_000 } } },
+    lingerMs: 0,
+    ...config,
+  };
+}
+
 export async function openBenchKeel(
   label: string,
   venue: (clock: BenchClock) => VenuePort,
@@ -31,19 +45,12 @@ export async function openBenchKeel(
   const clock = new BenchClock();
   const store = new RecordingStore(openSqliteStore({ dataDir }));
   store.recording = false;
-  const keel = await createKeel(
-    {
-      dataDir,
-      mode: 'lenient',
-      guard: { oneLiveEntryPerStrategySymbol: false },
-      // Hundreds of entries work on one symbol at once here; GREEN's default cap of 4 open orders
-      // per symbol would refuse all but the first few, and the bench would measure refusals.
-      beliefController: { knobs: { GREEN: { max_open_orders_per_symbol: 1_000_000 } } },
-      lingerMs: 0,
-      ...config,
-    },
-    { clock, venue: venue(clock), store, random: () => 0.5 },
-  );
+  const keel = await createKeel(benchKeelConfig(dataDir, config), {
+    clock,
+    venue: venue(clock),
+    store,
+    random: () => 0.5,
+  });
   return {
     keel,
     store,

@@ -165,16 +165,21 @@ function isRecord(value: unknown): value is RegistryRecord {
   return typeof value === 'object' && value !== null && 'intentId' in value && 'intent' in value;
 }
 
-/** Replays `profile` for `warmup` then `count` fresh intents against a new store and times the latter. */
-export async function runRawFloor(options: RawFloorOptions): Promise<RawFloorResult> {
-  const dataDir = join(makeTempDir('raw'), 'keel');
-  const store = openSqliteStore({ dataDir });
-  const { profile } = options;
-  const writeIntent = async (index: number): Promise<void> => {
+/**
+ * A writer that issues `profile`'s store calls for fresh intent number `index` against `store`,
+ * group by group as the runtime issued them, with ids `${prefix}-${index}` (correlation
+ * `${prefix}-corr-${index}`, clientOrderId `EN-${prefix}-${index}`) and the current time.
+ */
+export function profileWriter(
+  store: StorePort,
+  profile: WriteProfile,
+  prefix: string,
+): (index: number) => Promise<void> {
+  return async (index) => {
     const names = {
-      intentId: `raw-${index}`,
-      correlationId: `raw-corr-${index}`,
-      clientOrderId: `EN-raw-${index}`,
+      intentId: `${prefix}-${index}`,
+      correlationId: `${prefix}-corr-${index}`,
+      clientOrderId: `EN-${prefix}-${index}`,
     };
     const eventIds = new Map<string, string>();
     // Fresh ids and timestamps, down through follow-up objects (a registration's verdict, its
@@ -217,6 +222,13 @@ export async function runRawFloor(options: RawFloorOptions): Promise<RawFloorRes
       );
     }
   };
+}
+
+/** Replays `profile` for `warmup` then `count` fresh intents against a new store and times the latter. */
+export async function runRawFloor(options: RawFloorOptions): Promise<RawFloorResult> {
+  const dataDir = join(makeTempDir('raw'), 'keel');
+  const store = openSqliteStore({ dataDir });
+  const writeIntent = profileWriter(store, options.profile, 'raw');
   try {
     await runPool(options.warmup, options.concurrency, (index) => writeIntent(index));
     const before = store.stats();
@@ -228,7 +240,7 @@ export async function runRawFloor(options: RawFloorOptions): Promise<RawFloorRes
       intentsPerSec: options.count / seconds,
       count: options.count,
       seconds,
-      storeCallsPerIntent: profile.groups.reduce((sum, group) => sum + group.length, 0),
+      storeCallsPerIntent: options.profile.groups.reduce((sum, group) => sum + group.length, 0),
       stats: {
         commits: after.commits - before.commits,
         writes: after.writes - before.writes,

@@ -2,17 +2,20 @@
  * `npm run bench [-- --json]`: keel's execution-core benchmark (issues 3 and 4). Measures throughput to
  * the end of the lifecycle, the raw SQLite floor under the same writes, admission latency at a fixed
  * offered rate, heap per live intent, the CPU of one reconcile tick and the persisted paper venue's write per
- * call at 0 and 20,000 orders of history; prints one line per figure,
+ * call at 0 and 20,000 orders of history, seeded chaos scenarios per second, and the time keel takes to
+ * restart over 100,000 closed and 10,000 open intents; prints one line per figure,
  * then (with --json) a single JSON object on the last line. Invariants: throughput and raw floor are measured in the same run,
  * paired round by round; nothing is asserted — targets are reported beside the figures.
  */
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { runAdmission, type AdmissionResult } from './admission.js';
+import { runChaosBench } from './chaos.js';
 import { runHeap, type HeapResult } from './heap.js';
 import { runPaperPersist } from './paper-persist.js';
 import { runRawFloor, type RawFloorResult } from './raw-floor.js';
 import { runReconcileTick } from './reconcile-tick.js';
+import { runRestart } from './restart.js';
 import { median, removeTempDirs } from './support.js';
 import { runThroughput, type ThroughputResult } from './throughput.js';
 
@@ -22,9 +25,10 @@ const TARGETS = {
   admissionP99Ms: 5,
   heapBytesPerLiveIntent: 5 * 1024,
   reconcileTickMs: 50,
+  restartMs: 5_000,
 };
 
-const MEASUREMENTS = ['throughput', 'admission', 'heap', 'reconcile', 'paper'] as const;
+const MEASUREMENTS = ['throughput', 'admission', 'heap', 'reconcile', 'paper', 'chaos', 'restart'] as const;
 /** The bar's size (issue 4): one tick over this many venue symbols and open orders. */
 const RECONCILE_SYMBOLS = 1_000;
 const RECONCILE_OPEN_ORDERS = 10_000;
@@ -32,6 +36,13 @@ const RECONCILE_WARMUP_TICKS = 10;
 /** The persisted paper venue's per-call write, measured with no history and with this many orders. */
 const PAPER_HISTORY = 20_000;
 const PAPER_CYCLES = 50;
+/**
+ * Chaos: the scenarios `keel chaos --seed 1 --scenarios 40 --crash` runs (12 actions each, every
+ * fault kind), after 5 warm-up scenarios of another seed. Fixed, so the rate always covers the same mix.
+ */
+const CHAOS = { seed: 1, scenarios: 40, intents: 12, warmupScenarios: 5 };
+/** The restart bar (issue 7): this store, restarted this many times; `restartMs` is the median. */
+const RESTART = { closed: 100_000, open: 10_000, restarts: 3 };
 type Measurement = (typeof MEASUREMENTS)[number];
 
 const { values } = parseArgs({
@@ -273,6 +284,73 @@ async function main(): Promise<void> {
       runs.push({ ...run, callMsP50: round3(run.callMsP50), callMsP99: round3(run.callMsP99) });
     }
     details['paperPersist'] = { cycle: 'market fill, resting limit, its cancel, one feed step', runs };
+  }
+
+  if (only.has('chaos')) {
+    const chaos = await runChaosBench(CHAOS);
+    const { report } = chaos;
+    console.log(
+      `chaos: ${report.scenarios} scenarios of seed ${CHAOS.seed} with crashes (${report.intents} intents, ` +
+        `${report.faultsInjected} faults, ${report.crashes} crashes) in ${chaos.seconds.toFixed(2)} s, ` +
+        `${round1(chaos.cpuMsPerScenario)} ms CPU per scenario; ${report.violations.length} violation(s)`,
+    );
+    if (report.violations.length > 0) {
+      console.log(
+        `  WARNING: the checker found violations; reproduce one with ` +
+          `keel chaos --seed ${CHAOS.seed} --from <scenario> --scenarios 1 --crash`,
+      );
+    }
+    console.log(`chaosScenariosPerSec ${round1(chaos.scenariosPerSec)}`);
+    output['chaosScenariosPerSec'] = round1(chaos.scenariosPerSec);
+    details['chaos'] = {
+      seed: CHAOS.seed,
+      scenarios: report.scenarios,
+      intentsPerScenario: CHAOS.intents,
+      warmupScenarios: CHAOS.warmupScenarios,
+      crash: true,
+      seconds: round3(chaos.seconds),
+      cpuMsPerScenario: round3(chaos.cpuMsPerScenario),
+      intents: report.intents,
+      faultsInjected: report.faultsInjected,
+      crashes: report.crashes,
+      violations: report.violations.length,
+    };
+  }
+
+  if (only.has('restart')) {
+    const restart = await runRestart({ ...RESTART, concurrency: params.concurrency });
+    console.log(
+      `restart over ${restart.closed} closed and ${restart.open} open intents (store built in ` +
+        `${restart.buildSeconds.toFixed(1)} s, ${restart.dbBytes} B, ${restart.journalRows} journal rows): ` +
+        restart.runs
+          .map((run) => `${Math.round(run.restartMs)} ms (CPU ${Math.round(run.cpuMs)} ms)`)
+          .join(', ') +
+        `; ${restart.open} restored and reconciled each time`,
+    );
+    console.log(
+      `restartMs ${Math.round(restart.restartMs)} (median of ${restart.runs.length}; target ≤ ` +
+        `${TARGETS.restartMs} ms: ${mark(restart.restartMs <= TARGETS.restartMs)})`,
+    );
+    output['restartMs'] = Math.round(restart.restartMs);
+    details['restart'] = {
+      closedIntents: restart.closed,
+      openIntents: restart.open,
+      buildSeconds: round1(restart.buildSeconds),
+      dbBytes: restart.dbBytes,
+      journalRows: restart.journalRows,
+      venueOpenOrders: restart.venueOpenOrders,
+      cpuMs: Math.round(restart.cpuMs),
+      runs: restart.runs.map((run) => ({
+        restartMs: Math.round(run.restartMs),
+        createKeelMs: Math.round(run.createKeelMs),
+        cpuMs: Math.round(run.cpuMs),
+        restored: run.restored,
+        reconciled: run.reconciled,
+        abandoned: run.abandoned,
+      })),
+      restoredRowsJournaled: restart.restoredRowsJournaled,
+      venue: 'in-memory paper venue holding the open orders keel placed before the restart',
+    };
   }
 
   const result = {

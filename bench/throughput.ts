@@ -23,6 +23,8 @@ export interface ThroughputOptions {
 
 export interface ThroughputResult {
   intentsPerSec: number;
+  /** Process CPU (user + system, every thread) of the timed part, per intent. */
+  cpuMsPerIntent: number;
   /** Rate counted at the last EXECUTED, before the final DONE writes committed. */
   executedPerSec: number;
   count: number;
@@ -65,6 +67,7 @@ export async function runThroughput(options: ThroughputOptions): Promise<Through
     const { profile, share } = typicalProfile(store.profiles());
 
     const before = store.inner.stats();
+    const cpuStart = process.cpuUsage();
     const started = performance.now();
     let executedAt = started;
     await withDeadline(
@@ -77,9 +80,11 @@ export async function runThroughput(options: ThroughputOptions): Promise<Through
     );
     await keel.idle();
     const seconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuStart);
     const after = store.inner.stats();
     return {
       intentsPerSec: options.count / seconds,
+      cpuMsPerIntent: (cpu.user + cpu.system) / 1000 / options.count,
       executedPerSec: options.count / ((executedAt - started) / 1000),
       count: options.count,
       seconds,
