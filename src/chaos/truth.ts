@@ -1,11 +1,14 @@
 /**
- * The verdicts of keel chaos and the crash test, as pure functions of what a run left: keel's registry and
- * journal, the paper venue's persisted state, and the ACK lines the child printed.
+ * The verdicts of keel chaos, the crash test and the crash-restart soak, as pure functions of what a run
+ * left: keel's registry and journal, the paper venue's persisted state, and what a client saw acknowledged.
  * Invariants: every verdict is a list of sentences naming the intent (and the clientOrderId, the
  * registry's view and the venue's truth), empty when the check passes; nothing here reads a clock.
  */
+import type { Intent } from '../domain/intent.schema.js';
+import { addQuantities } from '../domain/quantity.js';
 import type { ReplayedRegistryEntry } from '../domain/registry-replay.js';
-import type { VenueOrder } from '../ports/venue.port.js';
+import type { JournalEvent } from '../ports/store.port.js';
+import type { VenueFill, VenueOrder } from '../ports/venue.port.js';
 
 /** The registry fields the checks read. */
 export interface RegistryView {
@@ -189,4 +192,191 @@ export function differencesFromReplay(
     }
   }
   return problems;
+}
+
+/** Tags that mean a guard stopped an order: a protective exit must never carry one. */
+export const BLOCKED_TAG = /^(KILL_SWITCH|RISK_BLOCKED|BELIEF_|GUARD_|MODE_)/;
+
+const TERMINAL_STATUSES: ReadonlySet<string> = new Set(['EXECUTED', 'FAILED']);
+
+/** A registry row with the intent fields the settle and protection checks read. */
+export interface RegistryRowView extends RegistryView {
+  intent: Pick<Intent, 'kind' | 'type' | 'side' | 'symbol' | 'reduce_only'>;
+}
+
+/**
+ * Check 5: every intent is EXECUTED or FAILED once keel was given its settle time. `stateOf`
+ * names the lifecycle state it was left in, when the caller knows it.
+ */
+export function unsettledIntents(
+  registry: readonly RegistryRowView[],
+  stateOf: (intentId: string) => string | undefined = () => undefined,
+): string[] {
+  const problems: string[] = [];
+  for (const row of registry) {
+    if (TERMINAL_STATUSES.has(row.status)) continue;
+    const state = stateOf(row.intentId);
+    problems.push(
+      `${row.intentId} (${row.intent.kind} ${row.intent.type}) is still ${row.status}${state === undefined ? '' : ` in ${state}`} after the settle bound`,
+    );
+  }
+  return problems;
+}
+
+/** Check 6 (invariant 7): no protective exit ended FAILED with a guard's tag. */
+export function blockedProtectiveExits(registry: readonly RegistryRowView[]): string[] {
+  return registry
+    .filter(
+      (row) =>
+        (row.intent.kind !== 'ENTRY' || row.intent.reduce_only) &&
+        row.tag !== null &&
+        BLOCKED_TAG.test(row.tag),
+    )
+    .map((row) => `${row.intentId} (${row.intent.kind}) failed ${row.tag ?? ''}`);
+}
+
+/** Check 7 (invariant 10): a transition (not a sample that stayed put) names an event or a reason. */
+export function transitionsWithoutCause(journal: readonly JournalEvent[]): string[] {
+  const problems: string[] = [];
+  for (const event of journal) {
+    const moved = event.to !== null && event.from !== null && event.from !== event.to;
+    if (moved && event.causingEventId === null && event.reasonCode === null) {
+      problems.push(
+        `${event.type} ${event.from} → ${event.to} (source ${event.source}, stage ${event.stage}, clientOrderId ${event.clientOrderId ?? '-'}) names no cause`,
+      );
+    }
+  }
+  return problems;
+}
+
+/**
+ * Check 8: keel's positions (signed, by symbol) equal the venue's. `whose` starts each sentence:
+ * "keel's" for a live belief, "the journal's booked" for one rebuilt from the journal.
+ */
+export function positionDifferences(
+  keel: Readonly<Record<string, number>>,
+  venue: Readonly<Record<string, number>>,
+  whose = "keel's",
+): string[] {
+  const problems: string[] = [];
+  for (const symbol of new Set([...Object.keys(keel), ...Object.keys(venue)])) {
+    const keelQty = keel[symbol] ?? 0;
+    const venueQty = venue[symbol] ?? 0;
+    if (Math.abs(keelQty - venueQty) > QTY_EPSILON) {
+      problems.push(`${whose} ${symbol} position is ${keelQty}, the venue's is ${venueQty}`);
+    }
+  }
+  return problems;
+}
+
+/** One fill as the journal books it (an `order.fill.booked` fact). */
+export interface BookedFill {
+  clientOrderId: string;
+  tradeId: string | null;
+  qty: number;
+}
+
+/**
+ * Every fill the journal says keel booked. The runtime records a booked fill inside the
+ * transition that caused it (`data.emitted`), or as an `order.fill.booked` event of its own when
+ * no transition was journaled; both are read, and only committed events exist, so a fill booked
+ * by a process killed before its commit is not here (its restart books it again).
+ */
+export function bookedFillsOf(journal: readonly JournalEvent[]): BookedFill[] {
+  const booked: BookedFill[] = [];
+  const take = (fact: Record<string, unknown>, clientOrderId: string | null): void => {
+    const owner = typeof fact.clientOrderId === 'string' ? fact.clientOrderId : clientOrderId;
+    if (owner === null || typeof fact.qty !== 'number') return;
+    booked.push({
+      clientOrderId: owner,
+      tradeId: typeof fact.tradeId === 'string' ? fact.tradeId : null,
+      qty: fact.qty,
+    });
+  };
+  for (const event of journal) {
+    if (event.type === 'order.fill.booked') take(event.data, event.clientOrderId);
+    const emitted = event.data.emitted;
+    if (!Array.isArray(emitted)) continue;
+    for (const fact of emitted as unknown[]) {
+      if (
+        fact !== null &&
+        typeof fact === 'object' &&
+        (fact as { type?: unknown }).type === 'order.fill.booked'
+      )
+        take(fact as Record<string, unknown>, event.clientOrderId);
+    }
+  }
+  return booked;
+}
+
+/**
+ * Check 8, from the journal alone: each venue trade of a keel order is booked exactly once, and
+ * nothing is booked that the venue never traded. Trades are matched by trade id; a booking
+ * without one is matched by quantity per clientOrderId.
+ */
+export function bookingsDisagreeingWithVenue(
+  booked: readonly BookedFill[],
+  venueFills: readonly VenueFill[],
+  registry: readonly RegistryView[],
+): string[] {
+  const problems: string[] = [];
+  const owners = new Map(registry.map((row) => [row.clientOrderId, row.intentId]));
+  const where = (clientOrderId: string): string =>
+    `${owners.get(clientOrderId) ?? 'an unregistered intent'} (clientOrderId ${clientOrderId})`;
+  const venueTrades = new Map(venueFills.map((fill) => [fill.tradeId, fill]));
+  const times = new Map<string, number>();
+  const untraded = new Map<string, number>();
+  for (const fill of booked) {
+    if (fill.tradeId === null) {
+      untraded.set(fill.clientOrderId, addQuantities(untraded.get(fill.clientOrderId) ?? 0, fill.qty));
+      continue;
+    }
+    times.set(fill.tradeId, (times.get(fill.tradeId) ?? 0) + 1);
+    const trade = venueTrades.get(fill.tradeId);
+    if (!trade) {
+      problems.push(
+        `${where(fill.clientOrderId)}: keel booked trade ${fill.tradeId}, which the venue never made`,
+      );
+    } else if (trade.clientOrderId !== fill.clientOrderId || Math.abs(trade.qty - fill.qty) > QTY_EPSILON) {
+      problems.push(
+        `${where(fill.clientOrderId)}: keel booked trade ${fill.tradeId} as ${fill.qty}, the venue traded ${trade.qty} for clientOrderId ${trade.clientOrderId}`,
+      );
+    }
+  }
+  for (const [tradeId, count] of times) {
+    if (count > 1) {
+      const trade = venueTrades.get(tradeId);
+      problems.push(`${where(trade?.clientOrderId ?? '?')}: trade ${tradeId} is booked ${count} times`);
+    }
+  }
+  const unbooked = new Map<string, number>();
+  for (const fill of venueFills) {
+    if (!owners.has(fill.clientOrderId) || times.has(fill.tradeId)) continue;
+    unbooked.set(fill.clientOrderId, addQuantities(unbooked.get(fill.clientOrderId) ?? 0, fill.qty));
+  }
+  for (const clientOrderId of new Set([...unbooked.keys(), ...untraded.keys()])) {
+    const missing = unbooked.get(clientOrderId) ?? 0;
+    const extra = untraded.get(clientOrderId) ?? 0;
+    if (Math.abs(missing - extra) > QTY_EPSILON) {
+      problems.push(
+        `${where(clientOrderId)}: the venue traded ${missing} that keel never booked by trade id, and keel booked ${extra} without one`,
+      );
+    }
+  }
+  return problems;
+}
+
+/** Signed positions (positive long) per symbol from booked fills and each order's side. */
+export function bookedPositions(
+  booked: readonly BookedFill[],
+  sideOf: (clientOrderId: string) => { symbol: string; side: 'buy' | 'sell' } | undefined,
+): Record<string, number> {
+  const positions: Record<string, number> = {};
+  for (const fill of booked) {
+    const order = sideOf(fill.clientOrderId);
+    if (!order) continue;
+    const signed = order.side === 'buy' ? fill.qty : -fill.qty;
+    positions[order.symbol] = addQuantities(positions[order.symbol] ?? 0, signed);
+  }
+  return positions;
 }

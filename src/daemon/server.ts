@@ -62,6 +62,10 @@ const listQuerySchema = z.strictObject({
 
 const accountParamsSchema = z.strictObject({ account: z.string().trim().min(1).max(128) });
 
+const replaceSchema = z.strictObject({
+  qty: z.number().positive('must be greater than zero').finite(),
+});
+
 const killSchema = z.strictObject({
   reason: z.string().min(1).max(500),
   by: z.string().min(1).max(128).default('api'),
@@ -328,6 +332,24 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     const { id } = request.params as { id: string };
     if (!keel.get(id)) return fail(reply, 404, ERROR_CODES.unknownIntent, `no intent ${id}`);
     return keel.cancel(id);
+  });
+
+  // Amend a working order's quantity (cancel-replace where the venue cannot amend); more quantity
+  // on an entry is judged by the entry blockers again and refused with 409 when they say no.
+  app.post('/v1/intents/:id/replace', async (request, reply) => {
+    const { id } = request.params as { id: string };
+    const body = parseBody(replaceSchema, request.body);
+    const current = keel.get(id);
+    if (!current) return fail(reply, 404, ERROR_CODES.unknownIntent, `no intent ${id}`);
+    // A finished order has nothing left to amend: 200 with its result would read as success.
+    if (current.status === 'EXECUTED' || current.status === 'FAILED')
+      return fail(
+        reply,
+        409,
+        ERROR_CODES.notWorking,
+        `intent ${id} is ${current.status}: nothing to replace`,
+      );
+    return keel.replace(id, body.qty);
   });
 
   app.get('/v1/positions', (_request, reply) =>

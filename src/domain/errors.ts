@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   duplicateClientOrderId: 'KEEL_ERR_DUPLICATE_CLIENT_ORDER_ID',
   closed: 'KEEL_ERR_CLOSED',
   blocked: 'KEEL_ERR_BLOCKED',
+  /** A request that needs a working order (a replace) for an intent that has finished. */
+  notWorking: 'KEEL_ERR_NOT_WORKING',
   store: 'KEEL_ERR_STORE',
 } as const;
 

@@ -156,6 +156,32 @@ describe('the daemon API', () => {
     expect((await call('GET', '/v1/belief')).json.killSwitch.lastReset).toMatchObject({ by: 'ops' });
   });
 
+  it('amends a resting order over the API, and answers a bad quantity with 400 and an unknown intent with 404', async () => {
+    const sent = await call(
+      'POST',
+      '/v1/intents',
+      entryIntent({ strategy_id: 'replace', type: 'limit', price: 30_000, qty: 0.01 }),
+      { 'idempotency-key': 'to-amend' },
+    );
+    expect(sent.status).toBe(202);
+    const resting = () => daemon.keel.paper?.order('BTCUSDT', sent.json.clientOrderId as string);
+    await until(() => resting()?.status === 'NEW');
+    const bad = await call('POST', '/v1/intents/to-amend/replace', { qty: -1 });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.issues.map((issue: { path: string }) => issue.path)).toEqual(['qty']);
+    expect((await call('POST', '/v1/intents/nope/replace', { qty: 0.02 })).status).toBe(404);
+    const amended = await call('POST', '/v1/intents/to-amend/replace', { qty: 0.005 });
+    expect(amended.status).toBe(200);
+    expect(amended.json).toMatchObject({ intent_id: 'to-amend', status: 'SENT_TO_BROKER' });
+    await until(() => resting()?.qty === 0.005);
+    expect((await call('POST', '/v1/intents/to-amend/cancel')).json.intent_id).toBe('to-amend');
+    await until(() => daemon.keel.get('to-amend')?.status === 'FAILED');
+    const late = await call('POST', '/v1/intents/to-amend/replace', { qty: 0.004 });
+    expect(late.status).toBe(409);
+    expect(late.json.error.code).toBe('KEEL_ERR_NOT_WORKING');
+    expect(resting()).toMatchObject({ status: 'CANCELED', qty: 0.005 });
+  });
+
   it('registers a signed webhook alert once, and refuses a bad signature, a replay and a stale timestamp', async () => {
     const before = registered();
     const body = JSON.stringify({

@@ -656,6 +656,25 @@ function openReadOnly(path: string): Database.Database {
 }
 
 /**
+ * The registry and the whole journal of a database, read in one transaction without writing
+ * anything: for checkers that judge a data dir after the fact and must leave the evidence as it is.
+ */
+export function readStoreReadOnly(path: string): { registry: RegistryRecord[]; journal: JournalEvent[] } {
+  const db = openReadOnly(path);
+  try {
+    return db.transaction(() => ({
+      registry: db
+        .prepare<[], RegistryRow>('SELECT * FROM registry ORDER BY created_at, intent_id')
+        .all()
+        .map(toRecord),
+      journal: db.prepare<[], JournalRow>('SELECT * FROM journal ORDER BY seq').all().map(toEvent),
+    }))();
+  } finally {
+    db.close();
+  }
+}
+
+/**
  * Every journal event of a database, in order, read without writing anything (no migration,
  * no sidecar files when no writer is running). For `keel replay` and other inspection tools.
  */

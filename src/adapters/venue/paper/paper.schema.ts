@@ -64,6 +64,11 @@ export function checkPaperOptions(options: unknown): void {
   parseOrThrow(paperOptionsSchema, options, 'paper venue options', ERROR_CODES.badConfig);
 }
 
+const positionsSchema = z.record(
+  z.string(),
+  z.looseObject({ symbol: z.string(), qty: z.number(), entryPrice: z.number() }),
+);
+
 const stateSchema = z.object({
   version: z.literal(1),
   seq: z.number().int().nonnegative(),
@@ -79,10 +84,7 @@ const stateSchema = z.object({
       status: z.string(),
     }),
   ),
-  positions: z.record(
-    z.string(),
-    z.looseObject({ symbol: z.string(), qty: z.number(), entryPrice: z.number() }),
-  ),
+  positions: positionsSchema,
   fills: z.array(
     z.looseObject({ tradeId: z.string(), clientOrderId: z.string(), qty: positive, price: positive }),
   ),
@@ -94,4 +96,15 @@ export function parsePaperState(value: unknown, where: string): PaperState {
   // The loose shape check guards against a foreign or truncated file; the venue wrote the rest.
   parseOrThrow(stateSchema, value, `paper venue state ${where}`, ERROR_CODES.badConfig);
   return value as PaperState;
+}
+
+/** The prices and positions read on their own (`readPaperMarket`), checked like the whole state. */
+export function parsePaperMarket(value: unknown, where: string): Pick<PaperState, 'prices' | 'positions'> {
+  parseOrThrow(
+    z.object({ prices: stateSchema.shape.prices, positions: positionsSchema }),
+    value,
+    `paper venue state ${where}`,
+    ERROR_CODES.badConfig,
+  );
+  return value as Pick<PaperState, 'prices' | 'positions'>;
 }

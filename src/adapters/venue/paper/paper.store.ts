@@ -18,7 +18,7 @@ import Database from 'better-sqlite3';
 import { ERROR_CODES, KeelError } from '../../../domain/errors.js';
 import type { VenueFill, VenueOrder } from '../../../ports/venue.port.js';
 import type { PaperPosition } from './matching.js';
-import { parsePaperState } from './paper.schema.js';
+import { parsePaperMarket, parsePaperState } from './paper.schema.js';
 
 /** One line of the ground truth: what the venue really did, in order. */
 export type GroundTruthEntry =
@@ -237,6 +237,35 @@ export function readPaperState(dataDir: string): PaperState | undefined {
     }
   }
   return readLegacyState(dataDir);
+}
+
+/**
+ * The last prices and the positions alone, read-only: cheap enough to poll while a venue in
+ * another process trades, where `readPaperState` reads the whole history. Undefined when nothing
+ * is saved yet (or the state is still a legacy file, which `readPaperState` reads).
+ */
+export function readPaperMarket(dataDir: string): Pick<PaperState, 'prices' | 'positions'> | undefined {
+  const file = join(dataDir, DB_FILE);
+  const db = openReadOnly(file);
+  if (db === undefined) return undefined;
+  try {
+    const hasKv = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'kv'").get();
+    if (!hasKv) return undefined;
+    return db.transaction(() => {
+      const prices = readKv(db, 'prices');
+      if (readKv(db, 'format') === undefined || prices === undefined) return undefined;
+      const positions: Record<string, unknown> = {};
+      for (const row of db.prepare('SELECT symbol, body FROM positions').all() as {
+        symbol: string;
+        body: string;
+      }[]) {
+        positions[row.symbol] = JSON.parse(row.body);
+      }
+      return parsePaperMarket({ prices: JSON.parse(prices) as unknown, positions }, file);
+    })();
+  } finally {
+    db.close();
+  }
 }
 
 /** How many rows of each table the last commit wrote (read-only); undefined when nothing is saved. */
