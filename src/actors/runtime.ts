@@ -1026,8 +1026,11 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     if (live.submitting > 0) return;
     // An order being cancelled is never sent again: the cancel settles what the venue holds.
     if (snapshot.context.pendingRequest !== 'none') return;
-    const { submitAttempts, limits } = snapshot.context;
-    if (submitAttempts < limits.maxSubmitAttempts) {
+    const { submitAttempts, cancelAttempts, limits } = snapshot.context;
+    // Nor is one whose cancel was ever asked for: this very "unknown order" may be what ended the
+    // pending cancel (the machine cannot tell a lookup's answer from the cancel's) while the cancel
+    // is still being retried. Like the router's own resends, it is left to conclude absent.
+    if (submitAttempts < limits.maxSubmitAttempts && cancelAttempts === 0) {
       afterCommit(live, () => {
         if (live.submitting > 0 || closed) return Promise.resolve();
         deliver(

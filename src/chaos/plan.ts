@@ -1,13 +1,16 @@
 /**
  * The seeded plan of one chaos scenario: a schedule of operator and strategy actions (entries
  * with stop-losses, take-profits, exits, cancels, replaces, kill-switch trips and resets, process
- * crashes) and the paper venue faults in force while it runs.
+ * crashes), the paper venue faults in force while it runs and, for a run over the network, the
+ * network faults between keel and the venue.
  * Invariants: the plan is a pure function of (seed, scenario, options) — the same numbers give the
  * same plan, so every violation is reproducible from the printed seed and scenario number; every
- * cancel and replace targets an intent planned earlier in the same scenario.
+ * cancel and replace targets an intent planned earlier in the same scenario; the network faults
+ * are drawn from a stream of their own, so planning them never changes the rest of the plan.
  */
 import type { PaperFaults } from '../adapters/venue/paper/faults.js';
 import type { IntentInput } from '../domain/intent.schema.js';
+import { NETWORK_FAULT_KINDS, type NetworkFaultKind, type NetworkFaults } from './network.js';
 
 /** Every fault the paper venue can inject, by name (`--faults` picks among these). */
 export const CHAOS_FAULT_KINDS = [
@@ -26,6 +29,12 @@ export const CHAOS_FAULT_KINDS = [
 ] as const;
 
 export type ChaosFaultKind = (typeof CHAOS_FAULT_KINDS)[number];
+
+/**
+ * How long a request may go unanswered before keel's ccxt client gives up on it, in a run over the
+ * network: short, so a scenario lasts seconds; a latency spike is planned on either side of it.
+ */
+export const NETWORK_REQUEST_TIMEOUT_MS = 1_000;
 
 /** mulberry32: a tiny seeded PRNG, enough to make a plan reproducible from two numbers. */
 export function seededRandom(seed: number): () => number {
@@ -50,17 +59,25 @@ export type ChaosAction =
 export interface ChaosScenarioPlan {
   seed: number;
   scenario: number;
-  /** Actions in time order; `at` is simulated milliseconds from the scenario's start. */
+  /**
+   * Actions in time order; `at` is milliseconds of plan time from the scenario's start: simulated
+   * time in process, compressed onto the wall clock over the network (see rig.ts).
+   */
   actions: ChaosAction[];
   faults: PaperFaults;
+  /** Faults between keel and the venue's server; only in a plan for a run over the network. */
+  network?: NetworkFaults;
   /** When the faults stop and settling begins (ms from the start). */
   faultsEndAt: number;
 }
 
 export interface ChaosPlanOptions {
   intents: number;
-  faults: readonly ChaosFaultKind[];
+  /** Paper venue fault kinds, and network ones (used only with `network`). */
+  faults: readonly (ChaosFaultKind | NetworkFaultKind)[];
   crash: boolean;
+  /** Plan network faults too: keel trades the venue's server through the fault proxy. */
+  network?: boolean;
 }
 
 /** The price the paper venue starts BTCUSDT at; plans price limits and stops around it. */
@@ -86,7 +103,10 @@ function round(value: number, step: number): number {
 export function planScenario(seed: number, scenario: number, options: ChaosPlanOptions): ChaosScenarioPlan {
   const random = seededRandom(scenarioSeed(seed, scenario));
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-  const faults = planFaults(random, options.faults);
+  const faults = planFaults(
+    random,
+    options.faults.filter((kind): kind is ChaosFaultKind => !isNetworkFaultKind(kind)),
+  );
   const actions: ChaosAction[] = [];
   const entries: { intentId: string; limit: boolean }[] = [];
   let at = 0;
@@ -194,7 +214,54 @@ export function planScenario(seed: number, scenario: number, options: ChaosPlanO
   }
   if (tripped) actions.push({ at: at + 3, kind: 'reset' });
   actions.sort((a, b) => a.at - b.at);
-  return { seed, scenario, actions, faults, faultsEndAt: at + STEP_MS * 4 };
+  const network = options.network
+    ? {
+        network: planNetworkFaults(
+          seededRandom(scenarioSeed(seed, scenario) ^ NETWORK_STREAM),
+          options.faults.filter(isNetworkFaultKind),
+        ),
+      }
+    : {};
+  return { seed, scenario, actions, faults, ...network, faultsEndAt: at + STEP_MS * 4 };
+}
+
+/** Salts the scenario seed for the network dice ("netw"), apart from the plan's own stream. */
+const NETWORK_STREAM = 0x6e657477;
+
+export function isNetworkFaultKind(kind: string): kind is NetworkFaultKind {
+  return (NETWORK_FAULT_KINDS as readonly string[]).includes(kind);
+}
+
+/**
+ * Each chosen network fault, on or off by the dice like the paper faults, at 1–6 % per opportunity:
+ * a scenario makes a few hundred requests, every lost answer costs keel a lookup and every reset
+ * connection a new one, so at the paper faults' rates a third of the requests would fail and a
+ * scenario would last for ever. A latency spike is as likely to outlast keel's request timeout as
+ * not; a killed stream is reset (the client hears it) or goes silent (only its heartbeat tells).
+ */
+function planNetworkFaults(random: () => number, kinds: readonly NetworkFaultKind[]): NetworkFaults {
+  const faults: NetworkFaults = {};
+  for (const kind of kinds) {
+    if (random() < 0.3) continue;
+    const probability = 0.01 + random() * 0.05;
+    switch (kind) {
+      case 'netLatencySpike':
+        faults.netLatencySpike = {
+          probability,
+          delayMs:
+            random() < 0.5
+              ? 150 + Math.floor(random() * 600)
+              : NETWORK_REQUEST_TIMEOUT_MS + 200 + Math.floor(random() * 1_000),
+        };
+        break;
+      case 'netStreamKill':
+        faults.netStreamKill = { probability, silent: random() < 0.4 };
+        break;
+      default:
+        faults[kind] = { probability };
+    }
+  }
+  return faults;
 }
 
 /** Each chosen fault kind, on or off by the dice, at a probability between 2 % and 15 %. */

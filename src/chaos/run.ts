@@ -3,6 +3,7 @@
  * report `keel chaos --json` prints. Invariant: scenario n of seed S is the same scenario in every
  * run, whatever N is, so a violation is reproduced with `--seed S` and the scenario's number.
  */
+import { NETWORK_FAULT_KINDS, type NetworkFaultKind } from './network.js';
 import { CHAOS_FAULT_KINDS, planScenario, type ChaosFaultKind } from './plan.js';
 import { runScenario, type ChaosScenarioOptions, type ChaosViolation } from './scenario.js';
 
@@ -11,7 +12,8 @@ export interface ChaosRunOptions extends ChaosScenarioOptions {
   scenarios: number;
   /** Intents (actions) per scenario. */
   intents: number;
-  faults?: readonly ChaosFaultKind[];
+  /** Default: every paper venue fault, and with `network` every network fault too. */
+  faults?: readonly (ChaosFaultKind | NetworkFaultKind)[];
   crash?: boolean;
   /** The first scenario's number (to rerun one: `from: n, scenarios: 1`). */
   from?: number;
@@ -24,6 +26,8 @@ export interface ChaosReport {
   scenarios: number;
   intents: number;
   faultsInjected: number;
+  /** The faults that fired, by kind, summed over the scenarios. */
+  faultsByKind: Record<string, number>;
   crashes: number;
   violations: ChaosViolation[];
 }
@@ -39,20 +43,26 @@ export async function runChaos(options: ChaosRunOptions): Promise<ChaosReport> {
     scenarios: 0,
     intents: 0,
     faultsInjected: 0,
+    faultsByKind: {},
     crashes: 0,
     violations: [],
   };
+  const faults =
+    options.faults ?? (options.network ? [...CHAOS_FAULT_KINDS, ...NETWORK_FAULT_KINDS] : CHAOS_FAULT_KINDS);
   const from = options.from ?? 0;
   for (let scenario = from; scenario < from + options.scenarios; scenario += 1) {
     const plan = planScenario(options.seed, scenario, {
       intents: options.intents,
-      faults: options.faults ?? CHAOS_FAULT_KINDS,
+      faults,
       crash: options.crash ?? false,
+      network: options.network ?? false,
     });
     const result = await runScenario(plan, options);
     report.scenarios += 1;
     report.intents += result.intents;
     report.faultsInjected += result.faultsInjected;
+    for (const [kind, count] of Object.entries(result.faultsByKind))
+      report.faultsByKind[kind] = (report.faultsByKind[kind] ?? 0) + count;
     report.crashes += result.crashes;
     report.violations.push(...result.violations);
     options.onScenario?.(report.scenarios, report.violations.length);

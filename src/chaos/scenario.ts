@@ -1,30 +1,28 @@
 /**
- * One chaos scenario, in simulated time: keel (SQLite store in a temporary directory) trades the
- * in-process paper venue while the planned faults fire and the planned actions run; then the faults
- * stop, every live order is cancelled and positions are flattened, keel is given a bounded time to
- * settle, and the independent checker compares keel's registry and journal with the venue's
- * ground truth. With crashes planned, an instance is killed (severed: see sever.ts) and a new one
- * recovers from the same directory, as `keel run` would after a SIGKILL.
- * Invariants: nothing here reads the wall clock or Math.random — the scenario is a function of its
- * plan; every violation names its invariant and the intent it concerns.
+ * One chaos scenario: keel (SQLite store in a temporary directory) trades the paper venue while the
+ * planned faults fire and the planned actions run; then the faults stop, every live order is
+ * cancelled and positions are flattened, keel is given a bounded time to settle, and the
+ * independent checker compares keel's registry and journal with the venue's ground truth. With
+ * crashes planned, an instance is killed (severed: see sever.ts) and a new one recovers from the
+ * same directory, as `keel run` would after a SIGKILL. Where the venue is and whose time it runs on
+ * is the rig's (rig.ts): in process on simulated time, or over loopback sockets through the
+ * network fault proxy on the wall clock.
+ * Invariants: in process, nothing here reads the wall clock or Math.random — the scenario is a
+ * function of its plan; on either rig every violation names its invariant and the intent it concerns.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ManualClock } from '../adapters/clock/manual.clock.js';
 import { openSqliteStore, type SqliteStore } from '../adapters/store/sqlite.store.js';
-import {
-  clientOrderIdsAcceptedTwice,
-  openPaperVenue,
-  type PaperVenue,
-} from '../adapters/venue/paper/paper.venue.js';
+import { clientOrderIdsAcceptedTwice } from '../adapters/venue/paper/paper.venue.js';
 import { createKeel, type Keel, type KeelConfigInput } from '../config/create-keel.js';
 import type { IntentResult } from '../domain/intent-result.schema.js';
 import { replayJournal } from '../domain/registry-replay.js';
 import type { RegistryRecord } from '../ports/store.port.js';
 import type { VenuePort } from '../ports/venue.port.js';
-import { CHAOS_START_PRICE, scenarioSeed, seededRandom, type ChaosScenarioPlan } from './plan.js';
-import { lifeline, severableClock, severableVenue, type Lifeline } from './sever.js';
+import { scenarioSeed, seededRandom, type ChaosScenarioPlan } from './plan.js';
+import { openNetworkRig, openPaperRig, type ChaosRig } from './rig.js';
+import { lifeline, severableVenue, type Lifeline } from './sever.js';
 import {
   differencesFromReplay,
   disagreementsWithVenue,
@@ -56,12 +54,19 @@ export interface ChaosScenarioResult {
   scenario: number;
   intents: number;
   faultsInjected: number;
+  /** The faults that fired, by kind (paper venue and network). */
+  faultsByKind: Record<string, number>;
   crashes: number;
   violations: ChaosViolation[];
 }
 
 export interface ChaosScenarioOptions {
-  /** Simulated time keel gets to settle once the faults stop (default 120 s). */
+  /**
+   * Run keel's Binance adapter against `keel paper-venue`'s server over loopback, through the
+   * network fault proxy, on the wall clock (the plan needs its network faults: `network: true`).
+   */
+  network?: boolean;
+  /** Time keel gets to settle once the faults stop (default 120 s simulated; 15 s real over the network). */
   settleMs?: number;
   /** Keeps the scenario's data directory (for `keel replay`), and says where. */
   keepDir?: boolean;
@@ -76,7 +81,6 @@ export interface ChaosScenarioOptions {
 const BLOCKED_TAG = /^(KILL_SWITCH|RISK_BLOCKED|BELIEF_|GUARD_|MODE_)/;
 const TERMINAL = new Set(['EXECUTED', 'FAILED']);
 const QTY_EPSILON = 1e-9;
-const STEP_MS = 50;
 
 /** keel's believed BTCUSDT position, signed (short below zero). */
 function keelPosition(keel: Keel): number {
@@ -101,16 +105,8 @@ export async function runScenario(
   options: ChaosScenarioOptions = {},
 ): Promise<ChaosScenarioResult & { dataDir?: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'keel-chaos-'));
-  const clock = new ManualClock(1_700_000_000_000);
   const seed = scenarioSeed(plan.seed, plan.scenario);
-  const paper = openPaperVenue({
-    seed,
-    clock,
-    stepMs: 100,
-    symbols: { BTCUSDT: { start: CHAOS_START_PRICE, volatility: 0.0005 } },
-    faults: plan.faults,
-  });
-  const stepper = paper.autoStep();
+  let rig: ChaosRig | null = null;
   const violations: ChaosViolation[] = [];
   const flag = (invariant: ChaosInvariant, detail: string): void => {
     violations.push({ scenario: plan.scenario, invariant, detail });
@@ -119,48 +115,15 @@ export async function runScenario(
   const submitted = new Set<string>();
   let crashes = 0;
   let instance: Instance | null = null;
-  const start = 1_700_000_000_000;
 
-  /** Moves simulated time in small steps, with real turns of the event loop for store commits. */
-  async function advanceTo(at: number): Promise<void> {
-    while (clock.now() < at) {
-      await turns();
-      clock.advance(Math.min(STEP_MS, at - clock.now()));
-    }
-    await turns();
-  }
-
-  /** Drives simulated time until `work` settles; undefined when it has not after `limitMs`. */
-  async function drive<T>(work: Promise<T>, limitMs = 60_000): Promise<T | undefined> {
-    let done = false;
-    let value: T | undefined;
-    let failure: unknown;
-    work.then(
-      (result) => {
-        done = true;
-        value = result;
-      },
-      (error: unknown) => {
-        done = true;
-        failure = error;
-      },
-    );
-    for (let waited = 0; waited <= limitMs && !done; waited += STEP_MS) {
-      await turns();
-      if (!done) clock.advance(STEP_MS);
-    }
-    await turns();
-    if (failure !== undefined) throw failure instanceof Error ? failure : new Error(JSON.stringify(failure));
-    return value;
-  }
-
-  async function open(): Promise<Instance> {
+  async function open(on: ChaosRig): Promise<Instance> {
     const line = lifeline();
     const store = openSqliteStore({ dataDir: dir });
+    const made = on.instance(line);
+    const view = made instanceof Promise ? await made : made;
     const config: KeelConfigInput = {
       dataDir: dir,
       mode: 'lenient',
-      venue: { kind: 'paper', seed },
       guard: { oneLiveEntryPerStrategySymbol: true },
       retry: { baseDelayMs: 20, maxDelayMs: 200, maxElapsedMs: 3_000 },
       tickMs: 100,
@@ -168,24 +131,27 @@ export async function runScenario(
       absentAfterMs: 1_000,
       recovery: { orphans: 'report' },
       errorStorm: { maxErrors: 100_000, windowMs: 60_000 },
+      ...view.config,
     };
-    const keel = await drive(
+    if (view.warmUp) await on.drive(view.warmUp.catch(() => undefined));
+    const keel = await on.drive(
       createKeel(config, {
-        clock: severableClock(clock, line),
-        venue: severableVenue(options.breakage === undefined ? paper : blindLookups(paper), line),
+        clock: view.clock,
+        venue: severableVenue(options.breakage === undefined ? view.venue : blindLookups(view.venue), line),
         store,
         random: seededRandom(seed ^ 0xc4a05),
       }),
     );
-    if (!keel)
-      throw new Error(`scenario ${plan.scenario}: keel did not start within a minute of simulated time`);
+    if (!keel) throw new Error(`scenario ${plan.scenario}: keel did not start within a minute`);
     return { keel, store, line };
   }
 
   try {
-    instance = await open();
+    rig = options.network ? await openNetworkRig(plan) : openPaperRig(plan);
+    const { paper, clock, drive } = rig;
+    instance = await open(rig);
     for (const action of plan.actions) {
-      await advanceTo(start + action.at);
+      await rig.advanceTo(rig.planTime(action.at));
       const { keel } = instance;
       switch (action.kind) {
         case 'submit': {
@@ -217,7 +183,8 @@ export async function runScenario(
           crashes += 1;
           instance.line.sever();
           instance.store.abandon();
-          instance = await open();
+          rig.killed();
+          instance = await open(rig);
           for (const [intentId, status] of acked) {
             if (instance.store.get(intentId) === null) {
               flag(
@@ -232,10 +199,10 @@ export async function runScenario(
     }
 
     // The storm is over: a well-behaved venue, every live order cancelled, positions flattened.
-    await advanceTo(start + plan.faultsEndAt);
-    paper.setFaults({});
+    await rig.advanceTo(rig.planTime(plan.faultsEndAt));
+    rig.calm();
     const { keel, store } = instance;
-    const deadline = clock.now() + (options.settleMs ?? 120_000);
+    const deadline = clock.now() + (options.settleMs ?? rig.settleMs);
     for (let round = 0; clock.now() < deadline; round += 1) {
       const live = store.list().filter((row) => !TERMINAL.has(row.status));
       const position = paper.groundTruth().positions.find((each) => each.symbol === 'BTCUSDT')?.qty ?? 0;
@@ -276,10 +243,10 @@ export async function runScenario(
           10_000,
         );
       }
-      await advanceTo(Math.min(deadline, clock.now() + 2_000));
+      await rig.advanceTo(Math.min(deadline, clock.now() + rig.settleRoundMs));
     }
     await drive(keel.idle(), 10_000);
-    await advanceTo(clock.now() + 2_000);
+    await rig.advanceTo(clock.now() + rig.settleRoundMs);
 
     const registry = store.list();
     const results = new Map<string, ResultView>();
@@ -321,29 +288,32 @@ export async function runScenario(
     if (Math.abs(keelQty - venueQty) > QTY_EPSILON) {
       flag('fills-booked-once', `keel's BTCUSDT position is ${keelQty}, the venue's is ${venueQty}`);
     }
-    const faultsInjected = Object.values(paper.faultCounts()).reduce((sum, count) => sum + (count ?? 0), 0);
+    const faultsByKind = rig.faultCounts();
+    const faultsInjected = Object.values(faultsByKind).reduce((sum, count) => sum + count, 0);
     return {
       scenario: plan.scenario,
       intents: submitted.size,
       faultsInjected,
+      faultsByKind,
       crashes,
       violations,
       ...(options.keepDir ? { dataDir: dir } : {}),
     };
   } finally {
-    if (instance)
-      await drive(
-        instance.keel.close().catch(() => undefined),
-        10_000,
-      ).catch(() => undefined);
-    stepper.cancel();
-    paper.close();
+    if (rig && instance)
+      await rig
+        .drive(
+          instance.keel.close().catch(() => undefined),
+          10_000,
+        )
+        .catch(() => undefined);
+    await rig?.close();
     if (!options.keepDir) rmSync(dir, { recursive: true, force: true });
   }
 }
 
 /** The venue with every lookup by clientOrderId answering "unknown" (the broken build). */
-function blindLookups(venue: PaperVenue): VenuePort {
+function blindLookups(venue: VenuePort): VenuePort {
   return {
     capabilities: venue.capabilities,
     submit: (order) => venue.submit(order),
@@ -355,18 +325,6 @@ function blindLookups(venue: PaperVenue): VenuePort {
     fillsSince: (sinceTs, symbol) => venue.fillsSince(sinceTs, symbol),
     subscribe: (onMessage) => venue.subscribe(onMessage),
   };
-}
-
-function turns(): Promise<void> {
-  return new Promise((resolve) => {
-    let left = 4;
-    const spin = (): void => {
-      left -= 1;
-      if (left <= 0) resolve();
-      else setImmediate(spin);
-    };
-    setImmediate(spin);
-  });
 }
 
 function isProtective(row: RegistryRecord): boolean {

@@ -8,8 +8,8 @@ import { intentResultSchema, type IntentResult } from '../../src/domain/intent-r
 import type { SqliteStore } from '../../src/adapters/store/sqlite.store.js';
 import type { IntentInput } from '../../src/domain/intent.schema.js';
 import { entryIntent } from '../support/intents.js';
-import { openPaperVenue } from '../../src/adapters/venue/paper/paper.venue.js';
-import type { SubmitOrder } from '../../src/ports/venue.port.js';
+import { openPaperVenue, type PaperVenue } from '../../src/adapters/venue/paper/paper.venue.js';
+import type { SubmitOrder, VenuePort } from '../../src/ports/venue.port.js';
 import { drive } from '../support/drive.js';
 import { ManualClock } from '../support/manual-clock.js';
 
@@ -35,6 +35,18 @@ async function start(config: KeelConfigInput = {}, clock = new ManualClock()) {
   );
   open.push(keel);
   return { keel, clock, dir };
+}
+
+/** The paper venue with some of its calls replaced: the faults a test needs at an exact moment. */
+function venueWith(paper: PaperVenue, overrides: Partial<VenuePort>): VenuePort {
+  return new Proxy(paper, {
+    get(target, property, receiver) {
+      const own = (overrides as Record<PropertyKey, unknown>)[property];
+      if (own !== undefined) return own;
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 function expectFullMetadata(result: IntentResult): void {
@@ -285,23 +297,57 @@ describe('keel end to end on the paper venue', () => {
     expect(keel.paper!.groundTruth().orders).toEqual([]);
   });
 
+  it('never resends an order once its cancel was asked for, even when a lookup ends the pending cancel', async () => {
+    // keel chaos --network found this race: the send is lost, the cancel's answer is lost too, and
+    // while the cancel waits to retry, the ack deadline's lookup answers "unknown order", which also
+    // ends the pending cancel. The runtime then took the order for one nobody was cancelling and
+    // sent it again: a market entry the caller had cancelled filled.
+    const clock = new ManualClock();
+    const paper = openPaperVenue({ seed: 11, clock, faults: { submitTimeoutLost: { next: 1 } } });
+    let cancels = 0;
+    const venue = venueWith(paper, {
+      cancel: (symbol, clientOrderId) =>
+        (cancels += 1) === 1
+          ? Promise.resolve({ ok: false, errno: 'ETIMEDOUT', message: 'timed out' })
+          : paper.cancel(symbol, clientOrderId),
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'keel-e2e-'));
+    dirs.push(dir);
+    const keel = await createKeel(
+      {
+        dataDir: dir,
+        mode: 'strict',
+        retry: { baseDelayMs: 400, maxDelayMs: 400 },
+        limits: { ackTimeoutMs: 400 },
+        tickMs: 50,
+      },
+      { clock, venue, random: () => 0.5 },
+    );
+    open.push(keel);
+    const stepper = paper.autoStep();
+    await keel.submit(intent(), { intentId: 'cancelled-unsent' });
+    await keel.cancel('cancelled-unsent');
+
+    const settled = await drive(clock, keel.settled('cancelled-unsent'));
+    await drive(clock, keel.idle());
+    stepper.cancel();
+
+    expect(settled).toMatchObject({ status: 'FAILED', order_status: 'CANCELED' });
+    expect(paper.groundTruth().orders).toEqual([]);
+  });
+
   it('cancels an order that lands at the venue after its intent was closed', async () => {
     const clock = new ManualClock();
     const paper = openPaperVenue({ seed: 11, clock });
     let late: SubmitOrder | undefined;
     // The first send times out and only reaches the venue later, after keel has given the order up.
-    const venue = new Proxy(paper, {
-      get(target, property, receiver) {
-        if (property === 'submit')
-          return (order: SubmitOrder) => {
-            if (late === undefined) {
-              late = order;
-              return Promise.resolve({ ok: false, errno: 'ETIMEDOUT', message: 'timed out' });
-            }
-            return target.submit(order);
-          };
-        const value: unknown = Reflect.get(target, property, receiver);
-        return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    const venue = venueWith(paper, {
+      submit: (order) => {
+        if (late === undefined) {
+          late = order;
+          return Promise.resolve({ ok: false, errno: 'ETIMEDOUT', message: 'timed out' });
+        }
+        return paper.submit(order);
       },
     });
     const dir = mkdtempSync(join(tmpdir(), 'keel-e2e-'));

@@ -65,6 +65,7 @@ describe('keel chaos (command line)', () => {
     const report = JSON.parse(last) as Record<string, unknown> & { violations: unknown[] };
     expect(Object.keys(report).sort()).toEqual([
       'crashes',
+      'faultsByKind',
       'faultsInjected',
       'intents',
       'scenarios',
