@@ -87,6 +87,10 @@ export class RecordingStore implements StorePort {
     return this.inner.nonTerminal();
   }
 
+  unfinalized(): RegistryRecord[] {
+    return this.inner.unfinalized();
+  }
+
   list(filter?: Parameters<StorePort['list']>[0]): RegistryRecord[] {
     return this.inner.list(filter);
   }

@@ -6,7 +6,8 @@
  * only venue evidence (acks, fills with trade ids, statuses) moves an order to EXECUTED; every
  * transition is journaled with its cause; an actor that throws is restarted from its last committed
  * snapshot and repeated failures escalate, never taking the process down; start-up and crash
- * recovery are one path: restore → reconcile with the venue by clientOrderId → run.
+ * recovery are one path: restore every intent not yet finalized (DONE), lingering ones included →
+ * reconcile with the venue by clientOrderId and re-read their fills by trade id → run.
  */
 import type { SnapshotFrom } from 'xstate';
 import {
@@ -167,6 +168,11 @@ export interface RecoveryReport {
   reconciled: number;
   /** Registered but never sent before the restart: failed rather than sent late. */
   abandoned: number;
+  /**
+   * Finished intents (EXECUTED or FAILED) not yet finalized at the restart: they were lingering
+   * for late fills or a fill sync. Their fills are read again from the venue, then they finalize.
+   */
+  lingering: number;
   /** Open venue orders keel has no record of. */
   orphans: OrphanOrder[];
   /** True when orphans froze entries (`recovery.orphans: 'freeze'`). */
@@ -438,8 +444,13 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
    * for the event to be durable (register-first) can wait on it at once.
    */
   function stage(live: LiveIntent, event: JournalEvent, update?: RegistryUpdate): void {
-    if (update !== undefined) {
-      // Each update carries the row's full fields, so the last one of the turn is the row's state.
+    if (update?.finalized === true && live.pendingUpdate !== null) {
+      // Finalized in the turn that closed it (a blocked intent): the close still causes the
+      // registry change, and the same commit marks the row finalized.
+      live.pendingUpdate = { ...live.pendingUpdate, finalized: true };
+    } else if (update !== undefined) {
+      // Each update carries the row's full fields, so the last one of the turn is the row's state
+      // (a finalize alone carries none and changes none).
       live.pendingUpdate = update;
       live.pendingUpdateAt = live.pending.length;
     }
@@ -581,11 +592,7 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     )?.context;
     const events = store.journal({ correlationId: record.correlationId });
     const last = events.at(-1);
-    // The stage that decided the status is the one of the last registry change that moved it.
-    const decided = events.findLast(
-      (event) => event.type.startsWith('registry.') && event.from !== event.to && event.to === record.status,
-    );
-    const stage = (decided?.stage ?? last?.stage ?? 'ingress') as Stage;
+    const stage = decidingStage(record, events);
     return makeIntentResult({
       event_id: last?.eventId ?? eventIdFor(record.correlationId, 0),
       ts: record.updatedAt,
@@ -608,6 +615,14 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       filled_qty: context?.filledQty ?? 0,
       reason: null,
     });
+  }
+
+  /** The stage that decided a record's status: the one of the last registry change that moved it. */
+  function decidingStage(record: RegistryRecord, events: readonly JournalEvent[]): Stage {
+    const decided = events.findLast(
+      (event) => event.type.startsWith('registry.') && event.from !== event.to && event.to === record.status,
+    );
+    return (decided?.stage ?? events.at(-1)?.stage ?? 'ingress') as Stage;
   }
 
   function publish(live: LiveIntent, committed: Committed): void {
@@ -788,8 +803,10 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       { from, to, data: { ...eventData(event), filledQty: after.context.filledQty } },
     );
     if (after.status === 'done') {
-      // DONE changes no registry field and is never restored: the event alone records it.
-      stage(live, journaled);
+      // DONE changes no field a result shows and is never restored. The row is marked finalized in
+      // the same commit, so a restart knows this intent is over (and one killed before the commit
+      // restores it, still lingering).
+      stage(live, journaled, { finalized: true, updatedAt: journaled.ts });
     } else {
       const update = {
         status: view.status,
@@ -1645,11 +1662,17 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       restored: 0,
       reconciled: 0,
       abandoned: 0,
+      lingering: 0,
       orphans: [],
       entriesFrozen: false,
     };
     const restored: LiveIntent[] = [];
-    for (const record of store.nonTerminal()) {
+    const lingering: LiveIntent[] = [];
+    // Every intent not yet finalized (DONE): those still working, and those that had finished but
+    // were lingering when the process died (a late fill or a fill sync still due). The row is marked
+    // finalized in the DONE event's own commit, so this set is exact; the store reads it from an
+    // index of those rows alone (migration 3), so restart costs no more as the closed history grows.
+    for (const record of store.unfinalized()) {
       const live = hold(record, record.snapshot);
       const events = store.journal({ correlationId: record.correlationId });
       // Event ids continue after the last one this intent wrote, so none is reused.
@@ -1659,8 +1682,14 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
       );
       live.lastEventId = events.at(-1)?.eventId ?? null;
       live.view = registryViewOf(actorOf(live).getSnapshot());
-      restored.push(live);
-      report.restored += 1;
+      if (TERMINAL.has(record.status)) {
+        resumeLingering(live, record, events);
+        lingering.push(live);
+        report.lingering += 1;
+      } else {
+        restored.push(live);
+        report.restored += 1;
+      }
     }
     subscription = venue.subscribe(onStream);
     for (const live of restored) {
@@ -1696,9 +1725,24 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
         lookup(live, 'reconcile');
       }
     }
+    for (const live of lingering) {
+      append(
+        live,
+        'recovery.restored',
+        { stage: 'reconcile', source: 'system' },
+        { state: describeState(actorOf(live).getSnapshot().value), lingering: true },
+      );
+      // A fill the venue made while this process was down, or that it never managed to read, is
+      // booked now (by trade id: one already booked applies once). Blocked intents never reached
+      // the venue and have nothing to read.
+      if (actorOf(live).getSnapshot().matches('closed')) live.fillSyncDue = true;
+    }
     await idle();
     for (const live of restored)
       if (live.fillSyncDue && !TERMINAL.has(live.view.status)) await syncFills(live);
+    // Before the supervisors' first venue snapshot, as for the intents still working: the boot
+    // base then already includes these fills.
+    for (const live of lingering) if (live.fillSyncDue) await syncFills(live);
     const open = await venue.openOrders();
     if (open.ok) {
       for (const order of open.value) {
@@ -1738,6 +1782,28 @@ export function createRuntime(ports: RuntimePorts, options: RuntimeOptions): Run
     }
     await idle();
     return report;
+  }
+
+  /**
+   * A finished intent restored from the store lingers again, as it did before the crash: it is
+   * out of the entry guards' counts, and finalizes `lingerMs` after the restart (the stream was
+   * down with the process, so the window for late fills through it opens again) once its fills
+   * have been read. Its result says what the store says until something changes it.
+   */
+  function resumeLingering(live: LiveIntent, record: RegistryRecord, events: readonly JournalEvent[]): void {
+    const stage = decidingStage(record, events);
+    const last = events.at(-1);
+    live.stage = stage;
+    live.reasonCode = record.tag;
+    live.committed = {
+      ...live.committed,
+      view: live.view,
+      stage,
+      reasonCode: record.tag,
+      eventId: last?.eventId ?? live.committed.eventId,
+      causingEventId: last?.causingEventId ?? null,
+    };
+    onFinished(live);
   }
 
   function seqOf(eventId: string, correlationId: string): number {

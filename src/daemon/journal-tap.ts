@@ -73,6 +73,7 @@ export function tapJournal(inner: StorePort, nowMs: () => number): JournalTap {
     get: (intentId) => inner.get(intentId),
     findByClientOrderId: (clientOrderId) => inner.findByClientOrderId(clientOrderId),
     nonTerminal: () => inner.nonTerminal(),
+    unfinalized: () => inner.unfinalized(),
     list: (filter) => inner.list(filter),
     journal: (key) => inner.journal(key),
     close: () => inner.close(),

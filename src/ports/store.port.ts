@@ -49,6 +49,11 @@ export interface RegistryUpdate {
   tag?: string | null;
   venueOrderId?: string | null;
   snapshot?: unknown;
+  /**
+   * The intent is finalized (DONE): nothing will change it again, so a restart leaves it alone.
+   * Written with the event that finalized it; only a terminal row (EXECUTED or FAILED) is finalized.
+   */
+  finalized?: true;
   updatedAt: number;
 }
 
@@ -90,8 +95,14 @@ export interface StorePort {
   append(event: JournalEvent, also?: readonly JournalEvent[]): Promise<void>;
   get(intentId: string): RegistryRecord | null;
   findByClientOrderId(clientOrderId: string): RegistryRecord | null;
-  /** Every record not yet EXECUTED or FAILED: what a restart must restore and reconcile. */
+  /** Every record not yet EXECUTED or FAILED: the intents still working at the venue. */
   nonTerminal(): RegistryRecord[];
+  /**
+   * Every record not yet finalized (DONE): the non-terminal ones, and the finished ones still
+   * lingering for late fills or a fill sync. What a restart must restore; it costs what these
+   * rows cost, however many finalized intents the store holds.
+   */
+  unfinalized(): RegistryRecord[];
   list(filter?: { status?: RegistryStatus; limit?: number }): RegistryRecord[];
   /** The journal of one intent, by correlation id or clientOrderId, in order. */
   journal(key: { correlationId?: string; clientOrderId?: string }): JournalEvent[];

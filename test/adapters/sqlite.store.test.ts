@@ -80,6 +80,48 @@ describe('sqlite store', () => {
     expect(s.nonTerminal().map((r) => r.intentId)).toEqual(['intent-1', 'intent-3']);
   });
 
+  it('keeps a finished intent among the unfinalized until its DONE event marks it finalized', async () => {
+    const s = open();
+    await Promise.all([1, 2, 3].map((n) => s.register(recordFor(n), eventFor(n, 'intent.received'))));
+    await s.transition('intent-2', { status: 'EXECUTED', updatedAt: 5 }, eventFor(2, 'venue.order.filled'));
+    await s.transition(
+      'intent-3',
+      { status: 'FAILED', tag: 'EXPIRED', updatedAt: 6 },
+      eventFor(3, 'expired'),
+    );
+    expect(s.unfinalized().map((r) => r.intentId)).toEqual(['intent-1', 'intent-2', 'intent-3']);
+
+    await s.transition(
+      'intent-2',
+      { finalized: true, updatedAt: 7 },
+      eventFor(2, 'intent.finalize', { from: 'closed.filled', to: 'done' }),
+    );
+    expect(s.unfinalized().map((r) => r.intentId)).toEqual(['intent-1', 'intent-3']);
+    // Finalizing changes nothing a replay or a result reads: no registry event, the snapshot kept.
+    expect(s.get('intent-2')).toMatchObject({ status: 'EXECUTED', snapshot: { value: 'idle', n: 2 } });
+    expect(s.journal({ correlationId: 'corr-2' }).at(-1)?.type).toBe('intent.finalize');
+
+    // An intent still working at the venue is never finalized: restart would lose it.
+    await expect(
+      s.transition('intent-1', { finalized: true, updatedAt: 8 }, eventFor(1, 'intent.finalize')),
+    ).rejects.toMatchObject({ code: 'KEEL_ERR_BAD_INPUT' });
+    expect(s.unfinalized().map((r) => r.intentId)).toEqual(['intent-1', 'intent-3']);
+  });
+
+  it('finds the unfinalized intents through an index of them alone, not the closed history', async () => {
+    await open().close();
+    store = undefined;
+    const plan = reader((db) =>
+      db
+        .prepare<[], { detail: string }>(
+          'EXPLAIN QUERY PLAN SELECT * FROM registry WHERE finalized_at IS NULL ORDER BY created_at, intent_id',
+        )
+        .all()
+        .map((row) => row.detail),
+    );
+    expect(plan).toEqual(['SCAN registry USING INDEX registry_unfinalized']);
+  });
+
   it('registers and applies the first verdict in one commit, and applies no verdict to a known intent', async () => {
     const s = open();
     const verdict = {
@@ -359,12 +401,32 @@ describe('migrations', () => {
     );
     expect(indexesBefore).toEqual([]);
     const current = open();
-    expect(versionOf()).toBe(2);
+    expect(versionOf()).toBe(MIGRATIONS.length);
     expect(current.get('intent-1')?.clientOrderId).toBe('k-1');
     expect(current.journal({ clientOrderId: 'k-1' })).toHaveLength(2);
     await current.close();
     open();
-    expect(versionOf()).toBe(2);
+    expect(versionOf()).toBe(MIGRATIONS.length);
+  });
+
+  it('marks the intents an older file finalized (DONE) as finalized, and only those', async () => {
+    const old = open({ migrations: MIGRATIONS.slice(0, 2) });
+    await Promise.all([1, 2, 3].map((n) => old.register(recordFor(n), eventFor(n, 'intent.received'))));
+    for (const n of [2, 3])
+      await old.transition(`intent-${n}`, { status: 'EXECUTED', updatedAt: 5 }, eventFor(n, 'filled'));
+    const done = eventFor(2, 'intent.finalize', { from: 'closed.filled', to: 'done' });
+    await old.append(done);
+    await old.close();
+
+    const current = open();
+    expect(versionOf()).toBe(3);
+    // intent-3 finished but was never finalized: the next restart must look at it again.
+    expect(current.unfinalized().map((r) => r.intentId)).toEqual(['intent-1', 'intent-3']);
+    expect(
+      reader((db) =>
+        db.prepare("SELECT finalized_at FROM registry WHERE intent_id = 'intent-2'").pluck().get(),
+      ),
+    ).toBe(done.ts);
   });
 
   it('refuses a file written by a newer schema with a clear error', async () => {
@@ -381,7 +443,9 @@ describe('migrations', () => {
     }
     expect(refusal).toMatchObject({
       code: 'KEEL_ERR_STORE_SCHEMA',
-      message: expect.stringMatching(/schema version 99, newer than this keel understands \(2\)/),
+      message: expect.stringMatching(
+        new RegExp(`schema version 99, newer than this keel understands \\(${MIGRATIONS.length}\\)`),
+      ),
     });
     expect(versionOf()).toBe(99);
   });

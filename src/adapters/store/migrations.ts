@@ -60,6 +60,26 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX journal_by_client_order ON journal (client_order_id, seq);
     `,
   },
+  {
+    // A finished intent lingers (late fills, a fill sync) until it is finalized (DONE), and a
+    // restart must restore every intent not yet finalized, terminal or not. The DONE event alone
+    // cannot find them cheaply (every terminal row would be checked against the journal), and a
+    // window of recent rows is unsound (a fill sync may fail for hours, keel may be down for days).
+    // So the row says it, in the DONE event's own transaction, and a partial index holds only the
+    // rows not yet finalized: restart reads those, never the closed history. Rows already here
+    // take the time of their DONE event; a terminal row without one is restored once, as it must be.
+    version: 3,
+    description: 'finalized intents, and an index of the ones not yet finalized',
+    sql: `
+      ALTER TABLE registry ADD COLUMN finalized_at INTEGER;
+      UPDATE registry SET finalized_at = (
+        SELECT max(journal.ts) FROM journal
+        WHERE journal.correlation_id = registry.correlation_id
+          AND journal.type = 'intent.finalize' AND journal.to_state = 'done'
+      ) WHERE status IN ('EXECUTED', 'FAILED');
+      CREATE INDEX registry_unfinalized ON registry (created_at, intent_id) WHERE finalized_at IS NULL;
+    `,
+  },
 ];
 
 /** The schema version of the open file; 0 for a new, empty file. */

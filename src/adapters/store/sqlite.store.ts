@@ -2,8 +2,9 @@
  * The durable store on SQLite (better-sqlite3, WAL, synchronous=FULL): registry, journal, JSONL mirror.
  * Invariants: a registry change and the events that explain it commit in one transaction; a write
  * resolves only after its commit (group commit, one savepoint per write); one row per intent id and
- * per clientOrderId; the registry equals `replayJournal` of the journal. One process writes a data
- * dir (the runtime's single-instance lock); others may only read it.
+ * per clientOrderId; the registry equals `replayJournal` of the journal; a row is marked finalized
+ * only when terminal, in the transaction of its DONE event. One process writes a data dir (the
+ * runtime's single-instance lock); others may only read it.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,6 +61,8 @@ interface RegistryRow {
   snapshot: string | null;
   created_at: number;
   updated_at: number;
+  /** When the intent was finalized (DONE); null while it may still change, absent before schema 3. */
+  finalized_at?: number | null;
 }
 
 interface JournalRow {
@@ -76,6 +79,11 @@ interface JournalRow {
   from_state: string | null;
   to_state: string | null;
   data: string;
+}
+
+interface FinalizingStatements {
+  finalizeRow: Database.Statement<[number, string]>;
+  unfinalized: Database.Statement<[], RegistryRow>;
 }
 
 interface PendingWrite {
@@ -118,6 +126,7 @@ export class SqliteStore implements StorePort {
   private accepting = true;
   private closing: Promise<void> | null = null;
   private readonly statements: ReturnType<typeof prepareStatements>;
+  private finalizingStatements: FinalizingStatements | null = null;
 
   constructor(options: SqliteStoreOptions) {
     mkdirSync(options.dataDir, { recursive: true });
@@ -228,6 +237,12 @@ export class SqliteStore implements StorePort {
     const status = update.status ?? before.status;
     const tag = update.tag === undefined ? before.tag : update.tag;
     const venueOrderId = update.venueOrderId === undefined ? before.venue_order_id : update.venueOrderId;
+    // A finalized row is never restored: one still working at the venue would be lost to restart.
+    if (update.finalized === true && status !== 'EXECUTED' && status !== 'FAILED') {
+      throw new BadInputError('registry update', [
+        { path: 'finalized', message: `only an EXECUTED or FAILED intent is finalized, not ${status}` },
+      ]);
+    }
     const changes: Record<string, unknown> = {
       intent_id: intentId,
       status,
@@ -241,6 +256,7 @@ export class SqliteStore implements StorePort {
     } else {
       this.statements.updateRowKeepSnapshot.run(changes);
     }
+    if (update.finalized === true) this.finalizing().finalizeRow.run(event.ts, intentId);
     this.insertEvent(event);
     // Replay needs only the changes; a transition that leaves the row's fields as they were
     // (a new snapshot, a partial fill) writes no registry event.
@@ -272,6 +288,10 @@ export class SqliteStore implements StorePort {
 
   nonTerminal(): RegistryRecord[] {
     return this.statements.nonTerminal.all().map(toRecord);
+  }
+
+  unfinalized(): RegistryRecord[] {
+    return this.finalizing().unfinalized.all().map(toRecord);
   }
 
   list(filter: { status?: RegistryStatus; limit?: number } = {}): RegistryRecord[] {
@@ -326,6 +346,24 @@ export class SqliteStore implements StorePort {
     this.closing = Promise.resolve();
     this.mirror.close();
     this.db.close();
+  }
+
+  /**
+   * The statements over migration 3's `finalized_at`, prepared on first use: a file built to an
+   * older schema (the upgrade tests make one) must still open and take writes.
+   */
+  private finalizing(): FinalizingStatements {
+    this.finalizingStatements ??= {
+      // Set once, by the write that finalizes the row, and never cleared.
+      finalizeRow: this.db.prepare<[number, string]>(
+        'UPDATE registry SET finalized_at = ? WHERE intent_id = ? AND finalized_at IS NULL',
+      ),
+      // Read through the partial index registry_unfinalized, which holds these rows only.
+      unfinalized: this.db.prepare<[], RegistryRow>(
+        'SELECT * FROM registry WHERE finalized_at IS NULL ORDER BY created_at, intent_id',
+      ),
+    };
+    return this.finalizingStatements;
   }
 
   private mustGet(intentId: string): RegistryRecord {
