@@ -14,6 +14,16 @@ import type { IntentInput } from '../../src/domain/intent.schema.js';
 import type { Api, ApiAnswer } from './api.js';
 
 export const SYMBOL = 'BTCUSDT';
+
+/** Who the soak's intents say they come from: every intent it sends, the flattening exits included. */
+export const SOAK_OWNER = {
+  bot_id: 'soak-bot',
+  client_id: 'keel-soak',
+  source: 'api',
+  venue: 'paper',
+  account: 'main',
+  symbol: SYMBOL,
+} as const satisfies Partial<IntentInput>;
 /** How many strategies the entries are spread over: enough that one live entry per strategy rarely binds. */
 const STRATEGIES = 200;
 const POLL_MS = 1_000;
@@ -226,15 +236,7 @@ export class LoadDriver {
     IntentInput,
     'strategy_id' | 'bot_id' | 'client_id' | 'source' | 'venue' | 'account' | 'symbol'
   > {
-    return {
-      strategy_id: `soak-s${Math.floor(this.random() * STRATEGIES)}`,
-      bot_id: 'soak-bot',
-      client_id: 'keel-soak',
-      source: 'api',
-      venue: 'paper',
-      account: 'main',
-      symbol: SYMBOL,
-    };
+    return { strategy_id: `soak-s${Math.floor(this.random() * STRATEGIES)}`, ...SOAK_OWNER };
   }
 
   private async entry(shape: 'market' | 'near' | 'far', price: number): Promise<void> {

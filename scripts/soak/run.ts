@@ -18,7 +18,7 @@ import type { ChaosInvariant } from '../../src/chaos/scenario.js';
 import { createApi, type Api } from './api.js';
 import { spawnDaemon, type DaemonProcess, type DaemonSpec } from './daemon.js';
 import { SoakFlagError, type SoakFlags } from './flags.js';
-import { LoadDriver, SYMBOL } from './load.js';
+import { LoadDriver, SOAK_OWNER, SYMBOL } from './load.js';
 
 /** keel chaos's invariants, and what only a real process and a real client can break. */
 export type SoakInvariant =
@@ -333,12 +333,7 @@ async function settle(
     if (Math.abs(position) >= QTY_EPSILON) {
       await load.submit(`soak-${flags.seed}-flatten-${round}`, {
         strategy_id: 'soak-flatten',
-        bot_id: 'soak-bot',
-        client_id: 'keel-soak',
-        source: 'api',
-        venue: 'paper',
-        account: 'main',
-        symbol: SYMBOL,
+        ...SOAK_OWNER,
         side: position > 0 ? 'sell' : 'buy',
         type: 'market',
         qty: Number(Math.abs(position).toFixed(3)),
