@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { openBenchKeel, type BenchKeel } from './bench-keel.js';
 import {
   entryIntent,
+  RESTING,
   fileBytes,
   garbageCollector,
   runPool,
@@ -45,8 +46,6 @@ export interface HeapResult {
   venueSubmits: number;
 }
 
-/** 0.001 BTC at 25 000: far below the paper price of 50 000, valid for its filters (min notional 5). */
-const RESTING = { type: 'limit', price: 25_000 } as const;
 const TICK_MS = 1_000;
 const PARK_AFTER_MS = 5_000;
 

@@ -18,6 +18,7 @@ import { profileWriter, typicalProfile } from './raw-floor.js';
 import {
   BenchClock,
   entryIntent,
+  RESTING,
   fileBytes,
   garbageCollector,
   median,
@@ -69,8 +70,6 @@ export interface RestartResult {
   restoredRowsJournaled: number;
 }
 
-/** 0.001 BTC at 25 000: far below the paper price of 50 000, so the order rests at the venue. */
-const RESTING = { type: 'limit', price: 25_000 } as const;
 /** Closed intents are written in commit groups this large: building the store is not what is measured. */
 const REPLAY_CONCURRENCY = 2_000;
 

@@ -100,6 +100,12 @@ export function fileBytes(path: string): number {
   }
 }
 
+/**
+ * 0.001 BTC at 25 000: far below the paper price of 50 000, so the order rests at the venue, and valid
+ * for its filters (min notional 5). The benches that need live intents rest them with it.
+ */
+export const RESTING = { type: 'limit', price: 25_000 } as const;
+
 /** A valid paper ENTRY; `index` varies the strategy so no two intents share a guard key. */
 export function entryIntent(
   index: number,
